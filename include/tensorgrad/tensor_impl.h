@@ -1,0 +1,66 @@
+#pragma once
+// Storage and TensorImpl: the data behind a tg::Tensor. Most users never touch
+// these; they are public so that small accessors inline.
+#include <cstdint>
+#include <memory>
+
+#include "tensorgrad/array_ref.h"
+#include "tensorgrad/intrusive_ptr.h"
+#include "tensorgrad/scalar_type.h"
+
+namespace tg {
+namespace autograd { struct AutogradMeta; }
+
+// A block of memory, 64-byte aligned, shared by a tensor and all its views.
+// The version counter lives here because libtorch shares it between a tensor and
+// its views exactly as they share memory.
+struct StorageImpl final : detail::RefCounted, detail::PoolAllocated {
+  using Deleter = void (*)(void* data, void* context);
+
+  // Allocates nbytes from the pooled allocator.
+  explicit StorageImpl(size_t nbytes);
+  // Wraps external memory; deleter (may be null) is called with context when freed.
+  StorageImpl(void* data, size_t nbytes, Deleter deleter, void* context);
+  StorageImpl(const StorageImpl&) = delete;
+  StorageImpl& operator=(const StorageImpl&) = delete;
+  ~StorageImpl();
+
+  void* data = nullptr;
+  size_t nbytes = 0;
+  uint32_t version = 0;
+
+ private:
+  Deleter deleter_ = nullptr;
+  void* context_ = nullptr;
+  bool pooled_ = false;
+};
+
+struct TensorImpl final : detail::RefCounted, detail::PoolAllocated {
+  TensorImpl(intrusive_ptr<StorageImpl> storage, ScalarType dtype, IntArrayRef sizes,
+             IntArrayRef strides, int64_t storage_offset);
+  // A new contiguous tensor with fresh storage.
+  TensorImpl(ScalarType dtype, IntArrayRef sizes);
+  TensorImpl(const TensorImpl&) = delete;
+  TensorImpl& operator=(const TensorImpl&) = delete;
+  ~TensorImpl();
+
+  // Recomputes numel and is_contiguous after sizes/strides changed.
+  void refresh();
+  void* data() const {
+    return static_cast<char*>(storage->data) + storage_offset * static_cast<int64_t>(element_size(dtype));
+  }
+  int64_t dim() const { return static_cast<int64_t>(sizes.size()); }
+
+  intrusive_ptr<StorageImpl> storage;
+  int64_t storage_offset = 0;  // in elements
+  DimVector sizes;
+  DimVector strides;  // in elements
+  int64_t numel = 1;
+  ScalarType dtype = kFloat;
+  bool is_contiguous = true;
+  // Null unless the tensor requires grad, has a grad_fn or a gradient (lazy: plain
+  // tensors pay nothing for autograd).
+  std::unique_ptr<autograd::AutogradMeta> autograd_meta;
+};
+
+}  // namespace tg

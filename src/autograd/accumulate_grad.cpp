@@ -1,0 +1,53 @@
+#include "autograd/accumulate_grad.h"
+
+#include <limits>
+
+namespace tg::autograd {
+
+AccumulateGrad::AccumulateGrad(Tensor leaf) : variable(std::move(leaf)) {
+  // Accumulations run before anything else that is ready (libtorch's order).
+  set_sequence_nr(std::numeric_limits<uint64_t>::max());
+}
+
+AccumulateGrad::~AccumulateGrad() {
+  if (AutogradMeta* m = AutogradMeta::find(variable)) {
+    std::lock_guard<std::mutex> lock(m->mutex);
+    if (m->grad_accumulator == this) m->grad_accumulator = nullptr;
+  }
+}
+
+Tensor AccumulateGrad::call_leaf_hooks(const Tensor& leaf, Tensor grad) {
+  AutogradMeta* m = AutogradMeta::find(leaf);
+  if (!m) return grad;
+  for (auto& h : m->leaf_hooks) {
+    Tensor r = h.fn(grad);
+    if (r.defined()) grad = std::move(r);
+  }
+  return grad;
+}
+
+variable_list AccumulateGrad::apply(variable_list&& grads) {
+  Tensor g = call_leaf_hooks(variable, std::move(grads[0]));
+  if (!g.defined()) return {};
+  AutogradMeta& m = AutogradMeta::get_or_create(variable.unsafeGetTensorImpl());
+  std::lock_guard<std::mutex> lock(m.mutex);
+  const bool create_graph = GradMode::is_enabled();
+  if (!m.grad.defined()) {
+    // Steal the incoming buffer when nothing else can see it; otherwise copy, so
+    // that later in-place accumulation never writes into someone else's tensor.
+    if (!create_graph && g.use_count() == 1 && g.unsafeGetTensorImpl()->storage.use_count() == 1 &&
+        g.is_contiguous() && !AutogradMeta::find(g)) {
+      m.grad = std::move(g);
+    } else {
+      m.grad = create_graph ? g.clone() : g.detach().clone();
+    }
+  } else if (!create_graph && !requires_grad(m.grad)) {
+    AutoGradMode no_grad(false);
+    m.grad.add_(g);
+  } else {
+    m.grad = m.grad + g;
+  }
+  return {};
+}
+
+}  // namespace tg::autograd

@@ -1,0 +1,59 @@
+#pragma once
+// Per-tensor autograd state, allocated only for tensors that take part in
+// autograd (Note [Lazy autograd metadata]): plain tensors carry a null pointer.
+#include <mutex>
+#include <vector>
+
+#include "tensorgrad/autograd.h"
+
+namespace tg::autograd {
+
+struct AutogradMeta {
+  Tensor grad;
+  // The node that produced this tensor (null for leaves).
+  intrusive_ptr<Node> grad_fn;
+  // Leaves only: their AccumulateGrad node, held weakly (Note [Weak accumulator]):
+  // the node holds the leaf, the leaf only points back, and the node clears this
+  // pointer when it dies.
+  Node* grad_accumulator = nullptr;
+  std::mutex mutex;
+  struct Hook {
+    unsigned handle;
+    TensorHook fn;
+  };
+  std::vector<Hook> leaf_hooks;
+  unsigned next_hook_handle = 0;
+  uint32_t output_nr = 0;
+  bool requires_grad = false;  // set on leaves by requires_grad_()
+  bool retains_grad = false;
+  // Views of a tensor that requires grad remember their base: in-place ops on
+  // them must be refused (Note [In-place on views]).
+  bool is_view = false;
+  bool base_is_leaf = false;
+
+  static AutogradMeta& get_or_create(TensorImpl* impl);
+  static AutogradMeta* find(const Tensor& t) { return t.defined() ? t.unsafeGetTensorImpl()->autograd_meta.get() : nullptr; }
+  // Called by ~TensorImpl: unregisters retain_grad targets that point at it.
+  static void on_tensor_destroyed(TensorImpl* impl);
+};
+
+inline bool requires_grad(const Tensor& t) {
+  const AutogradMeta* m = AutogradMeta::find(t);
+  return m && (m->requires_grad || m->grad_fn);
+}
+
+// Whether an op on these inputs must record a node.
+template <class... Ts>
+inline bool needs_record(const Ts&... ts) {
+  return GradMode::is_enabled() && (requires_grad(ts) || ...);
+}
+
+// The edge a gradient for `t` flows into: its grad_fn, its leaf accumulator, or
+// nothing when t does not require grad.
+Edge gradient_edge(const Tensor& t);
+// The leaf's AccumulateGrad node, created on first use.
+intrusive_ptr<Node> grad_accumulator(const Tensor& leaf);
+// Makes `out` the output `output_nr` of `fn`.
+void set_history(const Tensor& out, const intrusive_ptr<Node>& fn, uint32_t output_nr = 0);
+
+}  // namespace tg::autograd

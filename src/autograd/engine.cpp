@@ -1,0 +1,332 @@
+// The backward engine (DESIGN.md "The engine"): runs on the calling thread,
+// iteratively. It counts each node's dependencies reachable from the roots, then
+// runs nodes from a ready queue (highest sequence number first, accumulations
+// before anything else) once all their incoming gradients have been summed, so a
+// shared subexpression runs once and cost stays linear in the graph.
+#include <queue>
+#include <sstream>
+
+#include "autograd/accumulate_grad.h"
+#include "autograd/autograd_meta.h"
+#include "tensorgrad/ops.h"
+#include "autograd/messages.h"
+#include "ops/ops_internal.h"
+
+namespace tg::autograd {
+namespace {
+
+struct NodeTask {
+  Node* node = nullptr;
+  int dependencies = 0;
+  bool execute = true;
+  bool visited = false;
+  variable_list buffer;
+  std::vector<std::pair<uint32_t, size_t>> captures;  // (input_nr, result index)
+};
+
+// Open-addressing map from node to its task index: the graph walk touches it once
+// per edge, so it must be cheap.
+class NodeIndex {
+ public:
+  explicit NodeIndex(size_t expected) {
+    size_t cap = 16;
+    while (cap < expected * 2) cap <<= 1;
+    slots_.assign(cap, {nullptr, 0});
+  }
+  // Returns the index for n, inserting next_index when n is new.
+  uint32_t find_or_insert(Node* n, uint32_t next_index, bool& inserted) {
+    if (size_ * 2 >= slots_.size()) grow();
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash(n) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].first == n) {
+        inserted = false;
+        return slots_[i].second;
+      }
+      if (!slots_[i].first) {
+        slots_[i] = {n, next_index};
+        ++size_;
+        inserted = true;
+        return next_index;
+      }
+    }
+  }
+  int64_t find(Node* n) const {
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash(n) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].first == n) return slots_[i].second;
+      if (!slots_[i].first) return -1;
+    }
+  }
+
+ private:
+  static size_t hash(Node* n) { return (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull >> 20; }
+  void grow() {
+    std::vector<std::pair<Node*, uint32_t>> old = std::move(slots_);
+    slots_.assign(old.size() * 2, {nullptr, 0});
+    size_ = 0;
+    bool ins;
+    for (auto& [n, idx] : old)
+      if (n) find_or_insert(n, idx, ins);
+  }
+  std::vector<std::pair<Node*, uint32_t>> slots_;
+  size_t size_ = 0;
+};
+
+class GraphTask {
+ public:
+  GraphTask(bool keep_graph, bool create_graph) : keep_graph_(keep_graph), create_graph_(create_graph) {}
+
+  // Discovers every node reachable from the roots and counts its dependencies.
+  void discover(const std::vector<Edge>& roots) {
+    std::vector<uint32_t> stack;
+    for (const Edge& r : roots) {
+      uint32_t idx = add(r.function.get(), stack);
+      ++tasks_[idx].dependencies;
+    }
+    while (!stack.empty()) {
+      uint32_t idx = stack.back();
+      stack.pop_back();
+      Node* n = tasks_[idx].node;
+      for (const Edge& e : n->next_edges()) {
+        if (!e.is_valid()) continue;
+        uint32_t next = add(e.function.get(), stack);
+        ++tasks_[next].dependencies;
+      }
+    }
+  }
+
+  // Restricts execution to the nodes on a path to one of the requested edges
+  // (autograd::grad and backward(inputs=...)); records where to capture gradients.
+  void select(const std::vector<Edge>& targets, bool accumulate) {
+    for (auto& t : tasks_) t.execute = false;
+    for (size_t k = 0; k < targets.size(); ++k) {
+      int64_t idx = index_.find(targets[k].function.get());
+      if (idx < 0) continue;
+      NodeTask& t = tasks_[idx];
+      if (accumulate && t.node->is_accumulate_grad()) t.execute = true;
+      else t.captures.emplace_back(targets[k].input_nr, k);
+    }
+    // A node executes when any node it feeds executes or captures: an iterative
+    // post-order walk (children before parents).
+    std::vector<std::pair<uint32_t, size_t>> stack;
+    for (uint32_t root = 0; root < tasks_.size(); ++root) {
+      if (tasks_[root].visited) continue;
+      stack.emplace_back(root, 0);
+      tasks_[root].visited = true;
+      while (!stack.empty()) {
+        const size_t top = stack.size() - 1;
+        const uint32_t idx = stack[top].first;
+        Node* n = tasks_[idx].node;
+        if (stack[top].second < n->next_edges().size()) {
+          const Edge& e = n->next_edge(stack[top].second++);
+          if (!e.is_valid()) continue;
+          uint32_t c = static_cast<uint32_t>(index_.find(e.function.get()));
+          if (!tasks_[c].visited) {
+            tasks_[c].visited = true;
+            stack.emplace_back(c, 0);
+          }
+          continue;
+        }
+        for (const Edge& e : n->next_edges()) {
+          if (!e.is_valid()) continue;
+          const NodeTask& c = tasks_[index_.find(e.function.get())];
+          if (c.execute || !c.captures.empty()) tasks_[idx].execute = true;
+        }
+        stack.pop_back();
+      }
+    }
+  }
+
+  variable_list run(const std::vector<Edge>& roots, variable_list root_grads, size_t num_captures) {
+    captured_.resize(num_captures);
+    for (size_t i = 0; i < roots.size(); ++i) deliver(roots[i], std::move(root_grads[i]));
+    while (!ready_.empty()) {
+      uint32_t idx = ready_.top().second;
+      ready_.pop();
+      evaluate(tasks_[idx]);
+    }
+    return std::move(captured_);
+  }
+
+ private:
+  uint32_t add(Node* n, std::vector<uint32_t>& stack) {
+    bool inserted;
+    uint32_t idx = index_.find_or_insert(n, static_cast<uint32_t>(tasks_.size()), inserted);
+    if (inserted) {
+      tasks_.emplace_back();
+      tasks_.back().node = n;
+      stack.push_back(idx);
+    }
+    return idx;
+  }
+
+  void deliver(const Edge& edge, Tensor grad) {
+    uint32_t idx = static_cast<uint32_t>(index_.find(edge.function.get()));
+    NodeTask& t = tasks_[idx];
+    if (grad.defined()) {
+      if (t.buffer.empty()) t.buffer.resize(t.node->num_inputs());
+      Tensor& slot = t.buffer[edge.input_nr];
+      if (!slot.defined()) {
+        slot = std::move(grad);
+      } else if (!create_graph_ && slot.use_count() == 1 && slot.unsafeGetTensorImpl()->storage.use_count() == 1 &&
+                 !requires_grad(slot) && slot.sizes().equals(grad.sizes())) {
+        AutoGradMode no_grad(false);
+        slot.add_(grad);  // the buffer is ours alone: sum in place
+      } else {
+        AutoGradMode mode(create_graph_);
+        slot = slot + grad;
+      }
+    }
+    if (--t.dependencies == 0 && (t.execute || !t.captures.empty()))
+      ready_.emplace(t.node->sequence_nr(), idx);
+  }
+
+  void evaluate(NodeTask& t) {
+    Node* fn = t.node;
+    variable_list inputs = std::move(t.buffer);
+    inputs.resize(fn->num_inputs());
+    if (fn->has_tensor_hooks()) fn->call_tensor_hooks(inputs);
+    for (auto& [input_nr, k] : t.captures) {
+      Tensor g = inputs[input_nr];
+      if (fn->is_accumulate_grad()) g = AccumulateGrad::call_leaf_hooks(static_cast<AccumulateGrad*>(fn)->variable, g);
+      captured_[k] = std::move(g);
+    }
+    fn->store_retained_grads(inputs, create_graph_);
+    if (!t.execute) return;
+
+    bool any_defined = false;
+    for (const Tensor& g : inputs) any_defined |= g.defined();
+    variable_list outputs;
+    if (any_defined) {
+      AutoGradMode mode(create_graph_);
+      outputs = fn->apply(std::move(inputs));
+    }
+    if (!keep_graph_) fn->release_variables();
+    if (fn->is_accumulate_grad()) return;
+    if (any_defined) {
+      TG_CHECK(outputs.size() == fn->num_outputs(), "function ", fn->name(),
+               " returned an incorrect number of gradients (expected ", fn->num_outputs(), ", got ", outputs.size(),
+               ")");
+    }
+    for (size_t i = 0; i < fn->num_outputs(); ++i) {
+      const Edge& e = fn->next_edge(i);
+      if (!e.is_valid()) continue;
+      Tensor g = any_defined ? std::move(outputs[i]) : Tensor();
+      if (g.defined()) {
+        g = conform(std::move(g), fn, i);
+        if (AnomalyMode::is_enabled()) check_finite(g, fn, i);
+      }
+      deliver(e, std::move(g));
+    }
+  }
+
+  // The one place where a gradient is un-broadcast to its input's shape and cast
+  // to its input's dtype.
+  Tensor conform(Tensor g, Node* fn, size_t i) const {
+    const InputMetadata& meta = fn->next_metadata(i);
+    if (!g.sizes().equals(meta.shape)) {
+      AutoGradMode mode(create_graph_);
+      TG_CHECK(ops::is_expandable_to(meta.shape, g.sizes()), "Function ", fn->name(),
+               " returned an invalid gradient at index ", i, " - got ", g.sizes(),
+               " but expected shape compatible with ", meta.shape.ref());
+      g = ops::sum_to(g, meta.shape);
+    }
+    if (g.dtype() != meta.dtype) {
+      AutoGradMode mode(create_graph_);
+      g = g.to(meta.dtype);
+    }
+    return g;
+  }
+
+  static void check_finite(const Tensor& g, Node* fn, size_t i) {
+    if (!g.is_floating_point() || ops::all_finite(g)) return;
+    std::ostringstream msg;
+    msg << "Function '" << fn->name() << "' returned nan or inf values in its " << i << "th output.";
+    if (const std::string* trace = fn->anomaly_trace(); trace && !trace->empty())
+      msg << " The forward operations that led there: " << *trace;
+    throw Error(msg.str());
+  }
+
+  const bool keep_graph_;
+  const bool create_graph_;
+  std::vector<NodeTask> tasks_;
+  NodeIndex index_{16};
+  std::priority_queue<std::pair<uint64_t, uint32_t>> ready_;
+  variable_list captured_;
+};
+
+struct Roots {
+  std::vector<Edge> edges;
+  variable_list grads;
+};
+
+Roots make_roots(const variable_list& outputs, const variable_list& grad_outputs) {
+  TG_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "grad_tensors has ", grad_outputs.size(),
+           " tensors but tensors has ", outputs.size());
+  Roots r;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const Tensor& out = outputs[i];
+    TG_CHECK(out.defined(), "element ", i, " of tensors is undefined");
+    Edge e = gradient_edge(out);
+    TG_CHECK(e.is_valid(), "element ", i, " of tensors", messages::kNoGradFn);
+    Tensor g = grad_outputs.empty() ? Tensor() : grad_outputs[i];
+    if (!g.defined()) {
+      TG_CHECK(out.numel() == 1, messages::kImplicitScalar);
+      g = ones_like(out);
+    } else {
+      TG_CHECK(g.sizes().equals(out.sizes()), "Mismatch in shape: grad_output[", i, "] has a shape of ", g.sizes(),
+               " and output[", i, "] has a shape of ", out.sizes(), ".");
+    }
+    r.edges.push_back(std::move(e));
+    r.grads.push_back(std::move(g));
+  }
+  return r;
+}
+
+}  // namespace
+
+void backward(const variable_list& tensors, const variable_list& grad_tensors, optional<bool> retain_graph,
+              bool create_graph, const variable_list& inputs) {
+  Roots roots = make_roots(tensors, grad_tensors);
+  GraphTask task(retain_graph.value_or(create_graph), create_graph);
+  task.discover(roots.edges);
+  std::vector<Edge> targets;
+  for (const Tensor& in : inputs) {
+    Edge e = gradient_edge(in);
+    TG_CHECK(e.is_valid(), "One of the differentiated Tensors does not require grad");
+    targets.push_back(std::move(e));
+  }
+  if (!targets.empty()) task.select(targets, /*accumulate=*/true);
+  variable_list captured = task.run(roots.edges, std::move(roots.grads), targets.size());
+  // Non-leaf inputs named in `inputs` get their gradient in .grad() too.
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (!captured[k].defined() || inputs[k].is_leaf()) continue;
+    AutogradMeta& m = AutogradMeta::get_or_create(inputs[k].unsafeGetTensorImpl());
+    AutoGradMode mode(create_graph);
+    m.grad = m.grad.defined() ? m.grad + captured[k] : captured[k];
+  }
+}
+
+variable_list grad(const variable_list& outputs, const variable_list& inputs, const variable_list& grad_outputs,
+                   optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+  Roots roots = make_roots(outputs, grad_outputs);
+  std::vector<Edge> targets;
+  for (const Tensor& in : inputs) {
+    TG_CHECK(in.defined(), "One of the differentiated Tensors is undefined");
+    Edge e = gradient_edge(in);
+    TG_CHECK(e.is_valid(), "One of the differentiated Tensors does not require grad");
+    targets.push_back(std::move(e));
+  }
+  GraphTask task(retain_graph.value_or(create_graph), create_graph);
+  task.discover(roots.edges);
+  task.select(targets, /*accumulate=*/false);
+  variable_list result = task.run(roots.edges, std::move(roots.grads), targets.size());
+  for (const Tensor& g : result) {
+    TG_CHECK(allow_unused || g.defined(),
+             "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True "
+             "if this is the desired behavior.");
+  }
+  return result;
+}
+
+}  // namespace tg::autograd

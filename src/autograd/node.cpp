@@ -1,0 +1,100 @@
+#include <algorithm>
+
+#include "autograd/autograd_meta.h"
+#include "tensorgrad/ops.h"
+
+namespace tg::autograd {
+namespace {
+thread_local uint64_t next_sequence_nr = 0;
+
+// Note [Iterative graph destruction]: destroying the last reference to a node
+// would destroy its next nodes recursively, overflowing the stack on deep graphs
+// (a 100,000-op chain). Instead, a node being destroyed hands the nodes it held
+// the last reference to over to a queue that the outermost destructor drains.
+thread_local std::vector<Node*>* deletion_queue = nullptr;
+}  // namespace
+
+Node::Node() : sequence_nr_(next_sequence_nr++) {
+  if (AnomalyMode::is_enabled()) anomaly_trace_ = std::make_unique<std::string>();
+}
+
+Node::~Node() {
+  std::vector<Node*> local;
+  const bool outermost = deletion_queue == nullptr;
+  if (outermost) deletion_queue = &local;
+  for (Edge& e : next_edges_)
+    if (Node* n = e.function.release_last()) deletion_queue->push_back(n);
+  for (SavedVariable& s : saved_) {
+    Tensor t = s.take();
+    AutogradMeta* m = AutogradMeta::find(t);
+    if (m && t.use_count() == 1 && m->grad_fn)
+      if (Node* n = m->grad_fn.release_last()) deletion_queue->push_back(n);
+  }
+  if (outermost) {
+    while (!local.empty()) {
+      Node* n = local.back();
+      local.pop_back();
+      delete n;
+    }
+    deletion_queue = nullptr;
+  }
+}
+
+void Node::release_variables() {
+  for (SavedVariable& s : saved_) s.release();
+}
+
+void Node::add_next_edge(const Tensor& input) {
+  next_edges_.push_back(gradient_edge(input));
+  InputMetadata meta;
+  if (input.defined()) {
+    meta.shape = input.sizes();
+    meta.dtype = input.dtype();
+  }
+  next_meta_.push_back(std::move(meta));
+}
+
+size_t Node::save(const Tensor& t, bool is_output) {
+  saved_.emplace_back(t, is_output);
+  return saved_.size() - 1;
+}
+
+unsigned Node::add_tensor_hook(uint32_t output_nr, TensorHook hook) {
+  unsigned h = next_hook_handle_++;
+  hooks_.push_back({h, output_nr, std::move(hook)});
+  return h;
+}
+
+void Node::remove_tensor_hook(unsigned handle) {
+  std::erase_if(hooks_, [&](const HookEntry& e) { return e.handle == handle; });
+}
+
+void Node::call_tensor_hooks(variable_list& grads) {
+  for (HookEntry& h : hooks_) {
+    if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
+    Tensor r = h.fn(grads[h.output_nr]);
+    if (r.defined()) grads[h.output_nr] = std::move(r);
+  }
+}
+
+void Node::set_retained(uint32_t output_nr, TensorImpl* impl) {
+  for (auto& r : retained_)
+    if (r.impl == impl) return;
+  retained_.push_back({output_nr, impl});
+}
+
+void Node::clear_retained(uint32_t output_nr, TensorImpl* impl) {
+  std::erase_if(retained_, [&](const RetainedEntry& r) { return r.output_nr == output_nr && r.impl == impl; });
+}
+
+void Node::store_retained_grads(const variable_list& grads, bool create_graph) {
+  for (auto& r : retained_) {
+    if (r.output_nr >= grads.size() || !grads[r.output_nr].defined()) continue;
+    AutogradMeta& m = AutogradMeta::get_or_create(r.impl);
+    const Tensor& g = grads[r.output_nr];
+    AutoGradMode mode(create_graph);
+    m.grad = m.grad.defined() ? m.grad + g : g.clone();
+  }
+}
+
+}  // namespace tg::autograd

@@ -1,0 +1,27 @@
+#pragma once
+// Shape arithmetic shared by every op: broadcasting, strides, dimension wrapping.
+#include <cstdint>
+#include <string>
+
+#include "tensorgrad/array_ref.h"
+
+namespace tg::core {
+
+int64_t numel_of(IntArrayRef sizes);
+bool is_contiguous(IntArrayRef sizes, IntArrayRef strides);
+DimVector contiguous_strides(IntArrayRef sizes);
+// libtorch's broadcasting of two shapes; `op` names the operation in the error.
+DimVector broadcast_shapes(IntArrayRef a, IntArrayRef b);
+// Wraps a possibly negative dim into [0, ndim); libtorch's error when out of range.
+int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_as_1d = true);
+// Wraps a list of dims, rejecting repeats; an empty list means all dims.
+uint64_t dims_mask(IntArrayRef dims, int64_t ndim, const char* op);
+// Strides for viewing a tensor with `strides` as `new_sizes` without copying, or
+// an empty result when impossible (libtorch's computeStride).
+bool view_strides(IntArrayRef sizes, IntArrayRef strides, IntArrayRef new_sizes, DimVector& out);
+// Resolves a -1 in a requested shape given the number of elements.
+DimVector infer_size(IntArrayRef shape, int64_t numel);
+// "[2, 3]"
+std::string shape_str(IntArrayRef sizes);
+
+}  // namespace tg::core

@@ -1,0 +1,54 @@
+#include "tensorgrad/tensor_impl.h"
+
+#include "autograd/autograd_meta.h"
+#include "core/allocator.h"
+#include "core/shape.h"
+
+namespace tg {
+
+StorageImpl::StorageImpl(size_t n) : nbytes(n), pooled_(true) {
+  core::Block b = core::allocate_storage(n);
+  data = b.ptr;
+  // Remember the size class so the block returns to the right free list.
+  context_ = reinterpret_cast<void*>(b.bytes);
+}
+
+StorageImpl::StorageImpl(void* d, size_t n, Deleter deleter, void* context)
+    : data(d), nbytes(n), deleter_(deleter), context_(context) {}
+
+StorageImpl::~StorageImpl() {
+  if (pooled_) {
+    core::free_storage({data, reinterpret_cast<size_t>(context_)});
+  } else if (deleter_) {
+    deleter_(data, context_);
+  }
+}
+
+TensorImpl::TensorImpl(intrusive_ptr<StorageImpl> s, ScalarType t, IntArrayRef sz, IntArrayRef st,
+                       int64_t offset)
+    : storage(std::move(s)), storage_offset(offset), sizes(sz), strides(st), dtype(t) {
+  refresh();
+}
+
+TensorImpl::TensorImpl(ScalarType t, IntArrayRef sz) : sizes(sz), dtype(t) {
+  strides.resize(sizes.size());
+  int64_t n = 1;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    strides[i] = n;
+    n *= sizes[i];
+  }
+  numel = n;
+  is_contiguous = true;
+  storage = make_intrusive<StorageImpl>(static_cast<size_t>(n) * element_size(t));
+}
+
+TensorImpl::~TensorImpl() {
+  if (autograd_meta) autograd::AutogradMeta::on_tensor_destroyed(this);
+}
+
+void TensorImpl::refresh() {
+  numel = core::numel_of(sizes);
+  is_contiguous = core::is_contiguous(sizes, strides);
+}
+
+}  // namespace tg

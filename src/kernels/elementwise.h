@@ -1,0 +1,128 @@
+#pragma once
+// The elementwise loop: an output and inputs already of their loop types, inputs
+// broadcast to the output's shape. Dimensions are merged where every operand is
+// contiguous across them, so most calls run a single flat loop that the compiler
+// vectorises; large ones are split over threads. The functor is inlined: no
+// virtual or std::function call per element.
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "core/parallel.h"
+#include "tensorgrad/tensor.h"
+
+namespace tg::kernels {
+
+struct LoopShape {
+  static constexpr int kMaxDims = 64;
+  int ndim = 0;
+  int64_t sizes[kMaxDims];
+};
+
+namespace detail {
+
+// Strides (in elements) of `t` broadcast to `shape` (0 along broadcast dims).
+void broadcast_strides(const Tensor& t, IntArrayRef shape, int64_t* out);
+// Merges dims where all operands' strides allow it; drops size-1 dims. Shape and
+// strides are stored innermost-last; returns the new number of dims.
+int coalesce(int ndim, int64_t* sizes, int64_t* const* strides, int nops);
+
+template <class Out, class... In, class Op, size_t... I>
+inline void run_inner(char* const* ptrs, const int64_t* st, int64_t n, const Op& op, std::index_sequence<I...>) {
+  Out* __restrict o = reinterpret_cast<Out*>(ptrs[0]);
+  std::tuple<const In*...> in{reinterpret_cast<const In*>(ptrs[I + 1])...};
+  if (st[0] == 1 && ((st[I + 1] == 1) && ...)) {
+    for (int64_t i = 0; i < n; ++i) o[i] = op(std::get<I>(in)[i]...);
+    return;
+  }
+  if constexpr (sizeof...(In) == 2) {
+    // One operand broadcast along the inner dim (tensor op scalar).
+    if (st[0] == 1 && st[1] == 1 && st[2] == 0) {
+      const auto b = *std::get<1>(in);
+      const auto* a = std::get<0>(in);
+      for (int64_t i = 0; i < n; ++i) o[i] = op(a[i], b);
+      return;
+    }
+    if (st[0] == 1 && st[1] == 0 && st[2] == 1) {
+      const auto a = *std::get<0>(in);
+      const auto* b = std::get<1>(in);
+      for (int64_t i = 0; i < n; ++i) o[i] = op(a, b[i]);
+      return;
+    }
+  }
+  if constexpr (sizeof...(In) == 1) {
+    if (st[0] == 1 && st[1] == 0) {
+      const Out v = op(*std::get<0>(in));
+      for (int64_t i = 0; i < n; ++i) o[i] = v;
+      return;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) o[i * st[0]] = op(std::get<I>(in)[i * st[I + 1]]...);
+}
+
+}  // namespace detail
+
+// out[i] = op(in[i]...) over out's shape. Each input must have dtype In and a shape
+// broadcastable to out's; out must not overlap the inputs except exactly (in place).
+template <class Out, class... In, class Op>
+void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor, In>&... in) {
+  constexpr int N = 1 + sizeof...(In);
+  const int64_t numel = out.numel();
+  if (numel == 0) return;
+  int ndim = static_cast<int>(out.dim());
+  TG_INTERNAL_ASSERT(ndim <= LoopShape::kMaxDims);
+  int64_t sizes[LoopShape::kMaxDims];
+  int64_t strides[N][LoopShape::kMaxDims];
+  char* base[N];
+  {
+    const Tensor* ops[N] = {&out, &in...};
+    for (int k = 0; k < N; ++k) {
+      base[k] = static_cast<char*>(ops[k]->data_ptr());
+      detail::broadcast_strides(*ops[k], out.sizes(), strides[k]);
+    }
+    for (int d = 0; d < ndim; ++d) sizes[d] = out.sizes()[d];
+    int64_t* sp[N];
+    for (int k = 0; k < N; ++k) sp[k] = strides[k];
+    ndim = detail::coalesce(ndim, sizes, sp, N);
+  }
+  constexpr size_t elem[N] = {sizeof(Out), sizeof(In)...};
+  const int64_t inner = ndim == 0 ? 1 : sizes[ndim - 1];
+  int64_t inner_st[N];
+  for (int k = 0; k < N; ++k) inner_st[k] = ndim == 0 ? 1 : strides[k][ndim - 1];
+  const int64_t outer = numel / inner;
+  auto seq = std::make_index_sequence<sizeof...(In)>();
+
+  if (outer == 1) {
+    core::parallel_for(inner, core::kElementwiseGrain, [&](int64_t b, int64_t e) {
+      char* p[N];
+      for (int k = 0; k < N; ++k) p[k] = base[k] + b * inner_st[k] * static_cast<int64_t>(elem[k]);
+      detail::run_inner<Out, In...>(p, inner_st, e - b, op, seq);
+    });
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, core::kElementwiseGrain / inner);
+  core::parallel_for(outer, grain, [&](int64_t b, int64_t e) {
+    // Multi-index of row b over the outer dims, advanced like an odometer.
+    int64_t idx[LoopShape::kMaxDims] = {};
+    int64_t rem = b;
+    for (int d = ndim - 2; d >= 0; --d) {
+      idx[d] = rem % sizes[d];
+      rem /= sizes[d];
+    }
+    for (int64_t row = b; row < e; ++row) {
+      char* p[N];
+      for (int k = 0; k < N; ++k) {
+        int64_t off = 0;
+        for (int d = 0; d < ndim - 1; ++d) off += idx[d] * strides[k][d];
+        p[k] = base[k] + off * static_cast<int64_t>(elem[k]);
+      }
+      detail::run_inner<Out, In...>(p, inner_st, inner, op, seq);
+      for (int d = ndim - 2; d >= 0; --d) {
+        if (++idx[d] < sizes[d]) break;
+        idx[d] = 0;
+      }
+    }
+  });
+}
+
+}  // namespace tg::kernels

@@ -1,0 +1,145 @@
+// Comparisons (kBool results, no gradient), where, maximum/minimum, equal, allclose.
+#include <cmath>
+
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace {
+using namespace ops;
+
+template <class Op>
+Tensor compare(const Tensor& a, const Tensor& b, const Op& op) {
+  return binary_map<true>(a, b, result_type(a, b), op);
+}
+template <class Op>
+Tensor compare(const Tensor& a, const Scalar& b, const Op& op) {
+  return scalar_map<true>(a, b, result_type(a, b), op);
+}
+
+}  // namespace
+
+#define TG_COMPARISON(NAME, OPERATOR, EXPR)                                                          \
+  Tensor NAME(const Tensor& a, const Tensor& b) { return compare(a, b, [](auto x, auto y) { return EXPR; }); } \
+  Tensor NAME(const Tensor& a, const Scalar& b) { return compare(a, b, [](auto x, auto y) { return EXPR; }); } \
+  Tensor Tensor::NAME(const Tensor& other) const { return tg::NAME(*this, other); }                  \
+  Tensor Tensor::NAME(const Scalar& other) const { return tg::NAME(*this, other); }                  \
+  Tensor operator OPERATOR(const Tensor& a, const Tensor& b) { return tg::NAME(a, b); }              \
+  Tensor operator OPERATOR(const Tensor& a, const Scalar& b) { return tg::NAME(a, b); }
+TG_COMPARISON(eq, ==, x == y)
+TG_COMPARISON(ne, !=, x != y)
+TG_COMPARISON(lt, <, x < y)
+TG_COMPARISON(le, <=, x <= y)
+TG_COMPARISON(gt, >, x > y)
+TG_COMPARISON(ge, >=, x >= y)
+#undef TG_COMPARISON
+
+// ---- where ----------------------------------------------------------------------------------
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  TG_CHECK(condition.dtype() == kBool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
+           condition.dtype());
+  const ScalarType t = result_type(a, b);
+  DimVector shape = core::broadcast_shapes(condition.sizes(), core::broadcast_shapes(a.sizes(), b.sizes()));
+  Tensor out = empty(shape, t);
+  kernels::visit(t, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::map<T, bool, T, T>(out, [](bool c, T x, T y) { return c ? x : y; }, condition, cast(a, t), cast(b, t));
+  });
+  if (needs_record(a, b)) {
+    // The unselected branch gets an exact zero (not grad * 0), so an infinite or
+    // NaN gradient there never leaks into the selected one.
+    auto node = make_node("WhereBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      Tensor c = n.saved(0);
+      return {n.needs_input_grad(0) ? where(c, g, 0) : Tensor(), n.needs_input_grad(1) ? where(c, 0, g) : Tensor()};
+    }, a, b);
+    node->save(condition, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor where(const Tensor& condition, const Scalar& a, const Tensor& b) {
+  return where(condition, scalar_tensor(a, core::ResultType().add(b).add(a).get()), b);
+}
+Tensor where(const Tensor& condition, const Tensor& a, const Scalar& b) {
+  return where(condition, a, scalar_tensor(b, core::ResultType().add(a).add(b).get()));
+}
+Tensor where(const Tensor& condition, const Scalar& a, const Scalar& b) {
+  ScalarType t = core::ResultType().add(a).add(b).get();
+  return where(condition, scalar_tensor(a, t), scalar_tensor(b, t));
+}
+
+// ---- maximum / minimum (NaN propagates; ties split the gradient in half) ---------------------
+namespace {
+template <bool Max>
+Tensor extremum(const Tensor& a, const Tensor& b, const char* name) {
+  const ScalarType t = result_type(a, b);
+  Tensor out = binary_map(a, b, t, [](auto x, auto y) {
+    if constexpr (std::is_floating_point_v<decltype(x)>) {
+      if (std::isnan(x)) return x;
+      if (std::isnan(y)) return y;
+    }
+    return Max ? (x > y ? x : y) : (x < y ? x : y);
+  });
+  if (needs_record(a, b)) {
+    auto node = make_node(name, [](Node& n, const Tensor& g) -> variable_list {
+      Tensor x = n.saved(0), y = n.saved(1);
+      Tensor half = g / 2;
+      Tensor wins_a = Max ? x > y : x < y;
+      variable_list r(2);
+      if (n.needs_input_grad(0)) r[0] = where(x == y, half, where(wins_a, g, 0));
+      if (n.needs_input_grad(1)) r[1] = where(x == y, half, where(wins_a, 0, g));
+      return r;
+    }, a, b);
+    node->save(a, false);
+    node->save(b, false);
+    set_history(out, node);
+  }
+  return out;
+}
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum<true>(a, b, "MaximumBackward0"); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum<false>(a, b, "MinimumBackward0"); }
+
+// ---- whole-tensor comparisons ------------------------------------------------------------------
+bool equal(const Tensor& a, const Tensor& b) {
+  if (!a.sizes().equals(b.sizes())) return false;
+  if (a.dtype() != b.dtype()) return false;
+  Tensor e = eq(a, b);
+  const bool* p = contiguous_raw(e).data_ptr<bool>();
+  for (int64_t i = 0; i < e.numel(); ++i)
+    if (!p[i]) return false;
+  return true;
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  const ScalarType t = result_type(a, b);
+  Tensor close = kernels::visit(t, [&](auto tag) {
+    using T = decltype(tag);
+    return binary_map<true>(a, b, t, [=](auto x, auto y) {
+      if constexpr (std::is_floating_point_v<T>) {
+        if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
+        if (x == y) return true;  // equal infinities
+        return static_cast<double>(std::abs(x - y)) <= atol + rtol * static_cast<double>(std::abs(y));
+      } else {
+        double dx = static_cast<double>(x), dy = static_cast<double>(y);
+        return std::abs(dx - dy) <= atol + rtol * std::abs(dy);
+      }
+    });
+  });
+  Tensor c = contiguous_raw(close);
+  const bool* p = c.data_ptr<bool>();
+  for (int64_t i = 0; i < c.numel(); ++i)
+    if (!p[i]) return false;
+  return true;
+}
+
+bool Tensor::equal(const Tensor& other) const { return tg::equal(*this, other); }
+bool Tensor::allclose(const Tensor& other, double rtol, double atol, bool equal_nan) const {
+  return tg::allclose(*this, other, rtol, atol, equal_nan);
+}
+
+Tensor Tensor::maximum(const Tensor& other) const { return tg::maximum(*this, other); }
+Tensor Tensor::minimum(const Tensor& other) const { return tg::minimum(*this, other); }
+
+}  // namespace tg

@@ -1,0 +1,172 @@
+// Copies, conversions and fills: clone, contiguous, to(dtype), copy_, fill_,
+// zero_, and the raw helpers every other op builds on.
+#include <cstring>
+
+#include "core/shape.h"
+#include "kernels/dispatch.h"
+#include "kernels/elementwise.h"
+#include "ops/op_helpers.h"
+#include "ops/ops_internal.h"
+
+namespace tg {
+using autograd::Node;
+using autograd::variable_list;
+
+namespace ops {
+
+Tensor empty(IntArrayRef sizes, ScalarType dtype) { return Tensor(make_intrusive<TensorImpl>(dtype, sizes)); }
+
+Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
+  return Tensor(make_intrusive<TensorImpl>(t.impl()->storage, t.dtype(), sizes, strides, offset));
+}
+
+void copy_raw(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0) return;
+  if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() && dst.sizes().equals(src.sizes())) {
+    if (dst.data_ptr() != src.data_ptr()) std::memcpy(dst.data_ptr(), src.data_ptr(), dst.nbytes());
+    return;
+  }
+  kernels::visit(dst.dtype(), [&](auto out_tag) {
+    using O = decltype(out_tag);
+    kernels::visit(src.dtype(), [&](auto in_tag) {
+      using I = decltype(in_tag);
+      kernels::map<O, I>(dst, [](I v) { return static_cast<O>(v); }, src);
+    });
+  });
+}
+
+Tensor cast(const Tensor& t, ScalarType dtype) {
+  if (t.dtype() == dtype) return t;
+  Tensor out = empty(t.sizes(), dtype);
+  copy_raw(out, t);
+  return out;
+}
+
+Tensor contiguous_raw(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  Tensor out = empty(t.sizes(), t.dtype());
+  copy_raw(out, t);
+  return out;
+}
+
+void fill_raw(const Tensor& t, const Scalar& value) {
+  kernels::visit(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T v = value.to<T>();
+    if (t.is_contiguous()) {
+      T* p = t.data_ptr<T>();
+      for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = v;
+    } else {
+      kernels::map<T>(t, [v]() { return v; });
+    }
+  });
+}
+
+Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
+  Tensor t = empty({}, dtype);
+  fill_raw(t, s);
+  return t;
+}
+
+}  // namespace ops
+
+// ---- Tensor accessors ------------------------------------------------------------------------
+int64_t Tensor::size(int64_t d) const { return impl_->sizes[core::wrap_dim(d, dim(), false)]; }
+int64_t Tensor::stride(int64_t d) const { return impl_->strides[core::wrap_dim(d, dim(), false)]; }
+
+bool Tensor::is_view_of(const Tensor& other) const { return impl_->storage == other.impl_->storage; }
+
+template <class T>
+T* Tensor::data_ptr() const {
+  TG_CHECK(defined(), "Cannot access data pointer of Tensor that doesn't have storage");
+  TG_CHECK_TYPE(CppTypeToScalarType<T>::value == dtype(), "expected scalar type ", CppTypeToScalarType<T>::value,
+                " but found ", dtype());
+  return static_cast<T*>(impl_->data());
+}
+template float* Tensor::data_ptr<float>() const;
+template double* Tensor::data_ptr<double>() const;
+template int64_t* Tensor::data_ptr<int64_t>() const;
+template bool* Tensor::data_ptr<bool>() const;
+
+Scalar Tensor::item() const {
+  TG_CHECK(defined(), "item() called on an undefined Tensor");
+  TG_CHECK(numel() == 1, "a Tensor with ", numel(), " elements cannot be converted to Scalar");
+  return kernels::visit(dtype(), [&](auto tag) -> Scalar {
+    using T = decltype(tag);
+    return Scalar(*static_cast<const T*>(impl_->data()));
+  });
+}
+template <class T>
+T Tensor::item() const {
+  return item().to<T>();
+}
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+template int64_t Tensor::item<int64_t>() const;
+template int Tensor::item<int>() const;
+template bool Tensor::item<bool>() const;
+
+// ---- differentiable copies -------------------------------------------------------------------
+Tensor clone(const Tensor& a) {
+  Tensor out = ops::empty(a.sizes(), a.dtype());
+  ops::copy_raw(out, a);
+  if (autograd::needs_record(a)) {
+    auto node = autograd::make_node("CloneBackward0", [](Node&, const Tensor& g) -> variable_list { return {g}; }, a);
+    autograd::set_history(out, node);
+  }
+  return out;
+}
+
+Tensor Tensor::clone() const { return tg::clone(*this); }
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : tg::clone(*this); }
+
+Tensor Tensor::to(ScalarType dtype, bool, bool copy) const {
+  if (dtype == this->dtype() && !copy) return *this;
+  Tensor out = ops::cast(*this, dtype);
+  if (out.is_same(*this)) out = tg::clone(*this);
+  else if (autograd::needs_record(*this)) {
+    TG_CHECK(tg::is_floating_point(dtype), autograd::messages::kRequiresGradDtype);
+    auto node = autograd::make_node("ToCopyBackward0", [](Node&, const Tensor& g) -> variable_list { return {g}; }, *this);
+    autograd::set_history(out, node);
+  }
+  return out;
+}
+
+Tensor Tensor::to(TensorOptions options, bool non_blocking, bool copy) const {
+  Tensor out = to(options.has_dtype() ? options.dtype() : dtype(), non_blocking, copy);
+  if (options.requires_grad()) out.requires_grad_(true);
+  return out;
+}
+
+// ---- in-place fills and copies -----------------------------------------------------------------
+Tensor& Tensor::fill_(const Scalar& value) {
+  ops::prepare_inplace(*this);
+  ops::fill_raw(*this, value);
+  if (autograd::requires_grad(*this) && GradMode::is_enabled()) {
+    auto node = autograd::make_node("FillBackward0", [](Node&, const Tensor& g) -> variable_list {
+      return {zeros_like(g)};
+    }, *this);
+    autograd::set_history(*this, node);
+  }
+  return *this;
+}
+
+Tensor& Tensor::zero_() { return fill_(0); }
+
+Tensor& Tensor::copy_(const Tensor& src, bool) {
+  TG_CHECK(ops::is_expandable_to(src.sizes(), sizes()), "The size of tensor a (", sizes(),
+           ") must match the size of tensor b (", src.sizes(), ")");
+  const bool record = autograd::needs_record(*this, src);
+  ops::prepare_inplace(*this);
+  ops::copy_raw(*this, src);
+  if (record) {
+    auto node = autograd::make_node("CopyBackwards", [](Node&, const Tensor& g) -> variable_list {
+      return {zeros_like(g), g};
+    }, *this, src);
+    autograd::set_history(*this, node);
+  }
+  return *this;
+}
+
+}  // namespace tg

@@ -1,0 +1,143 @@
+// Selecting slices by an index tensor: index_select, embedding, and index_add
+// (their adjoint, the backward of both).
+#include <cstring>
+
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace {
+using namespace ops;
+
+struct DimSplit {
+  int64_t outer = 1, size = 1, inner = 1;
+};
+DimSplit split_at(IntArrayRef sizes, int64_t d) {
+  DimSplit s;
+  for (int64_t i = 0; i < static_cast<int64_t>(sizes.size()); ++i) {
+    if (i < d) s.outer *= sizes[i];
+    else if (i == d) s.size = sizes[i];
+    else s.inner *= sizes[i];
+  }
+  return s;
+}
+
+Tensor check_index(const Tensor& index, int64_t size, const char* op) {
+  TG_CHECK_INDEX(index.dtype() == kLong, op, "(): Expected dtype int64 for index");
+  TG_CHECK_INDEX(index.dim() <= 1, op, "(): Index is supposed to be a vector");
+  Tensor idx = contiguous_raw(index.reshape({-1}));
+  const int64_t* p = idx.data_ptr<int64_t>();
+  for (int64_t i = 0; i < idx.numel(); ++i)
+    TG_CHECK_INDEX(p[i] >= -size && p[i] < size, op, "(): index out of range in self (index ", p[i],
+                   " for a dimension of size ", size, ")");
+  return idx;
+}
+
+// out = zeros(sizes); out.select(dim, index[k]) += src.select(dim, k) for every k.
+Tensor index_add_into_zeros(const Tensor& src, int64_t dim, const Tensor& index, IntArrayRef sizes) {
+  Tensor out = zeros(sizes, src.dtype());
+  const DimSplit o = split_at(sizes, dim);
+  Tensor s = contiguous_raw(src);
+  const int64_t n = index.numel();
+  const int64_t* idx = index.data_ptr<int64_t>();
+  kernels::visit_numeric(src.dtype(), "index_add", [&](auto tag) {
+    using T = decltype(tag);
+    const T* sp = s.data_ptr<T>();
+    T* op = out.data_ptr<T>();
+    // Parallel over outer slices only: rows of one slice may repeat an index.
+    core::parallel_for(o.outer, 1, [&](int64_t b, int64_t e) {
+      for (int64_t a = b; a < e; ++a)
+        for (int64_t k = 0; k < n; ++k) {
+          const int64_t row = idx[k] < 0 ? idx[k] + o.size : idx[k];
+          T* dst = op + (a * o.size + row) * o.inner;
+          const T* from = sp + (a * n + k) * o.inner;
+          for (int64_t i = 0; i < o.inner; ++i) dst[i] += from[i];
+        }
+    });
+  });
+  return out;
+}
+
+Tensor index_select_raw(const Tensor& a, int64_t d, const Tensor& idx) {
+  DimVector out_shape(a.sizes());
+  if (a.dim() > 0) out_shape[d] = idx.numel();
+  Tensor out = empty(out_shape, a.dtype());
+  Tensor src = contiguous_raw(a);
+  const DimSplit s = split_at(a.sizes(), d);
+  const int64_t n = idx.numel();
+  const int64_t* ip = idx.data_ptr<int64_t>();
+  const size_t row_bytes = static_cast<size_t>(s.inner) * a.element_size();
+  const char* sp = static_cast<const char*>(src.data_ptr());
+  char* op = static_cast<char*>(out.data_ptr());
+  core::parallel_for(s.outer * n, std::max<int64_t>(1, core::kElementwiseGrain / std::max<int64_t>(s.inner, 1)),
+                     [&](int64_t b, int64_t e) {
+                       for (int64_t r = b; r < e; ++r) {
+                         const int64_t a_i = r / n, k = r % n;
+                         const int64_t row = ip[k] < 0 ? ip[k] + s.size : ip[k];
+                         std::memcpy(op + r * row_bytes, sp + (a_i * s.size + row) * row_bytes, row_bytes);
+                       }
+                     });
+  return out;
+}
+
+// Differentiable index_add into zeros (the backward of index_select/embedding);
+// its own backward is index_select again.
+Tensor index_add_zeros(const Tensor& g, int64_t d, const Tensor& idx, IntArrayRef sizes, const char* name) {
+  Tensor out = index_add_into_zeros(g, d, idx, sizes);
+  if (needs_record(g)) {
+    auto node = make_node(name, [d](Node& n, const Tensor& gg) -> variable_list {
+      return {gg.index_select(d, n.saved(0))};
+    }, g);
+    node->save(idx, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
+  const int64_t d = core::wrap_dim(dim, a.dim());
+  const int64_t size = a.dim() == 0 ? 1 : a.size(d);
+  Tensor idx = check_index(index, size, "index_select");
+  Tensor out = index_select_raw(a, d, idx);
+  if (index.dim() == 0 && a.dim() == 0) out = out.reshape({});
+  if (needs_record(a)) {
+    DimVector in_shape(a.sizes());
+    auto node = make_node("IndexSelectBackward0", [d, in_shape](Node& n, const Tensor& g) -> variable_list {
+      return {index_add_zeros(g, d, n.saved(0), in_shape, "IndexAddBackward0")};
+    }, a);
+    node->save(idx, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor Tensor::index_select(int64_t dim, const Tensor& index) const { return tg::index_select(*this, dim, index); }
+
+Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_idx, bool, bool sparse) {
+  TG_CHECK(!sparse, "tensorgrad has no sparse gradients: embedding(sparse=true) is not supported");
+  TG_CHECK(weight.dim() == 2, "'weight' must be 2-D");
+  TG_CHECK_INDEX(indices.dtype() == kLong, "Expected tensor for argument #1 'indices' to have one of the following "
+                 "scalar types: Long; but got ", indices.toString(), " instead (while checking arguments for embedding)");
+  Tensor flat = check_index(indices, weight.size(0), "embedding");
+  DimVector out_shape(indices.sizes());
+  out_shape.push_back(weight.size(1));
+  Tensor out = index_select_raw(weight, 0, flat).view(out_shape);
+  if (needs_record(weight)) {
+    DimVector w_shape(weight.sizes());
+    // As at::embedding: -1 means no padding row (nn::functional wraps negative indices first).
+    const int64_t pad = padding_idx;
+    const bool has_pad = padding_idx >= 0;
+    auto node = make_node("EmbeddingBackward0", [w_shape, pad, has_pad](Node& n, const Tensor& g) -> variable_list {
+      Tensor idx = n.saved(0);
+      Tensor rows = g.reshape({-1, w_shape[1]});
+      if (has_pad) rows = where((idx == pad).unsqueeze(1), 0, rows);
+      return {index_add_zeros(rows, 0, idx, w_shape, "EmbeddingBackwardBackward0")};
+    }, weight);
+    node->save(flat, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+}  // namespace tg

@@ -1,0 +1,194 @@
+// In-place arithmetic: add_, sub_, mul_, div_. Without autograd they run the
+// kernel directly on the tensor's memory; when a graph is recorded they compute
+// the out-of-place op and take over its history (Note [In-place with autograd]).
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace ops {
+
+// Note [In-place on views]: libtorch rebases the history of a view's base
+// (CopySlices) when a view of a tensor requiring grad is modified in place;
+// tensorgrad refuses that case with a clear error instead of computing wrong
+// gradients. In-place on such views under NoGradGuard (optimizer updates) works.
+void prepare_inplace(const Tensor& self) {
+  if (GradMode::is_enabled()) {
+    if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(self)) {
+      TG_CHECK(!(m->requires_grad && !m->grad_fn), autograd::messages::kLeafInplace);
+      if (m->is_view) {
+        TG_CHECK(!m->base_is_leaf, autograd::messages::kViewOfLeafInplace);
+        throw NotImplementedError(
+            "tensorgrad does not support in-place operations on a view of a tensor that requires grad (libtorch's "
+            "CopySlices); apply the operation out of place, e.g. `y = x.clone(); y.mul_(2)` on the whole tensor");
+      }
+    }
+  }
+  ++self.unsafeGetTensorImpl()->storage->version;
+}
+
+// Note [In-place with autograd]: `result` was computed out of place from self's
+// old value; self takes its values and its place in the graph.
+void commit_inplace(Tensor& self, const Tensor& result) {
+  copy_raw(self, result);
+  if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result); m && m->grad_fn) {
+    autograd::AutogradMeta& sm = autograd::AutogradMeta::get_or_create(self.unsafeGetTensorImpl());
+    if (sm.retains_grad && sm.grad_fn) sm.grad_fn->clear_retained(sm.output_nr, self.unsafeGetTensorImpl());
+    set_history(self, m->grad_fn, m->output_nr);
+    if (sm.retains_grad) m->grad_fn->set_retained(m->output_nr, self.unsafeGetTensorImpl());
+  }
+}
+
+}  // namespace ops
+
+namespace {
+using namespace ops;
+
+// Whether a value of `from` may be written into a tensor of `to` (libtorch's canCast).
+bool can_cast(ScalarType from, ScalarType to) {
+  if (is_floating_point(from) && !is_floating_point(to)) return false;
+  if (from != kBool && to == kBool) return false;
+  return true;
+}
+
+void check_inplace_operand(const Tensor& self, const Tensor& other, ScalarType result) {
+  TG_CHECK(can_cast(result, self.dtype()), "result type ", result, " can't be cast to the desired output type ",
+           self.dtype());
+  DimVector shape = core::broadcast_shapes(self.sizes(), other.sizes());
+  TG_CHECK(shape.ref().equals(self.sizes()), "output with shape ", self.sizes(),
+           " doesn't match the broadcast shape ", shape.ref());
+}
+
+// other, copied first when it shares memory with self in a different layout
+// (an overlapping read would see values already overwritten).
+Tensor unaliased(const Tensor& self, const Tensor& other) {
+  if (!other.is_view_of(self)) return other;
+  if (other.storage_offset() == self.storage_offset() && other.sizes().equals(self.sizes()) &&
+      other.strides().equals(self.strides()))
+    return other;
+  return contiguous_raw(clone(other.detach()));
+}
+
+// self = op(self, other) computed in self's dtype, in place.
+template <class Op>
+void apply_inplace(Tensor& self, const Tensor& other, const Op& op) {
+  const ScalarType t = self.dtype();
+  Tensor o = cast(unaliased(self, other), t);
+  kernels::visit(t, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::map<T, T, T>(self, [&op](T x, T y) { return static_cast<T>(op(x, y)); }, self, o);
+  });
+}
+
+template <class Op>
+void apply_inplace_scalar(Tensor& self, const Scalar& s, const Op& op) {
+  kernels::visit(self.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T v = s.to<T>();
+    kernels::map<T, T>(self, [&op, v](T x) { return static_cast<T>(op(x, v)); }, self);
+  });
+}
+
+template <class T>
+T wrap_add(T x, T y) {
+  if constexpr (std::is_same_v<T, int64_t>) return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
+  else if constexpr (std::is_same_v<T, bool>) return x || y;
+  else return x + y;
+}
+template <class T>
+T wrap_mul(T x, T y) {
+  if constexpr (std::is_same_v<T, int64_t>) return static_cast<int64_t>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
+  else if constexpr (std::is_same_v<T, bool>) return x && y;
+  else return x * y;
+}
+
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+  check_inplace_operand(*this, other, result_type(*this, other));
+  if (needs_record(*this, other)) {
+    prepare_inplace(*this);
+    commit_inplace(*this, tg::add(*this, other, alpha));
+    return *this;
+  }
+  prepare_inplace(*this);
+  if (alpha.toDouble() == 1.0) {
+    apply_inplace(*this, other, [](auto x, auto y) { return wrap_add(x, y); });
+  } else {
+    Tensor scaled = tg::mul(other, alpha);
+    apply_inplace(*this, scaled, [](auto x, auto y) { return wrap_add(x, y); });
+  }
+  return *this;
+}
+
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
+  const Scalar s = alpha.toDouble() == 1.0                                ? other
+                   : (other.isFloatingPoint() || alpha.isFloatingPoint()) ? Scalar(other.toDouble() * alpha.toDouble())
+                                                                          : Scalar(other.toLong() * alpha.toLong());
+  TG_CHECK(can_cast(result_type(*this, s), dtype()), "result type ", result_type(*this, s),
+           " can't be cast to the desired output type ", dtype());
+  if (needs_record(*this)) {
+    prepare_inplace(*this);
+    commit_inplace(*this, tg::add(*this, s));
+    return *this;
+  }
+  prepare_inplace(*this);
+  apply_inplace_scalar(*this, s, [](auto x, auto y) { return wrap_add(x, y); });
+  return *this;
+}
+
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) { return add_(other, -alpha); }
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) { return add_(-other, alpha); }
+
+Tensor& Tensor::mul_(const Tensor& other) {
+  check_inplace_operand(*this, other, result_type(*this, other));
+  if (needs_record(*this, other)) {
+    prepare_inplace(*this);
+    // mul's backward for `other` needs self's old value: keep a copy of it.
+    Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
+    commit_inplace(*this, tg::mul(old, other));
+    return *this;
+  }
+  prepare_inplace(*this);
+  apply_inplace(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
+  return *this;
+}
+
+Tensor& Tensor::mul_(const Scalar& other) {
+  TG_CHECK(can_cast(result_type(*this, other), dtype()), "result type ", result_type(*this, other),
+           " can't be cast to the desired output type ", dtype());
+  if (needs_record(*this)) {
+    prepare_inplace(*this);
+    commit_inplace(*this, tg::mul(*this, other));
+    return *this;
+  }
+  prepare_inplace(*this);
+  apply_inplace_scalar(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
+  return *this;
+}
+
+Tensor& Tensor::div_(const Tensor& other) {
+  check_inplace_operand(*this, other, core::to_floating(result_type(*this, other)));
+  if (needs_record(*this, other)) {
+    prepare_inplace(*this);
+    Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
+    commit_inplace(*this, tg::div(old, other));
+    return *this;
+  }
+  prepare_inplace(*this);
+  apply_inplace(*this, other, [](auto x, auto y) { return x / y; });
+  return *this;
+}
+
+Tensor& Tensor::div_(const Scalar& other) {
+  TG_CHECK(can_cast(core::to_floating(result_type(*this, other)), dtype()), "result type ",
+           core::to_floating(result_type(*this, other)), " can't be cast to the desired output type ", dtype());
+  if (needs_record(*this)) {
+    prepare_inplace(*this);
+    commit_inplace(*this, tg::div(*this, other));
+    return *this;
+  }
+  prepare_inplace(*this);
+  apply_inplace_scalar(*this, other, [](auto x, auto y) { return x / y; });
+  return *this;
+}
+
+}  // namespace tg

@@ -1,0 +1,85 @@
+#pragma once
+// Everything an op implementation file needs: recording nodes, shape and dtype
+// rules, kernels, and the elementwise building blocks below.
+#include "autograd/messages.h"
+#include "autograd/op_node.h"
+#include "core/dtype.h"
+#include "core/shape.h"
+#include "kernels/dispatch.h"
+#include "kernels/elementwise.h"
+#include "ops/ops_internal.h"
+
+namespace tg::ops {
+
+using autograd::make_node;
+using autograd::needs_record;
+using autograd::set_history;
+
+// t when the backward will need it, else an undefined tensor (saves memory).
+inline Tensor save_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
+
+// out = op(a, b) elementwise with broadcasting, computed in `compute`; the
+// result has dtype `compute`, or kBool when BoolOut (comparisons). op is a generic
+// lambda called with two values of the compute type.
+template <bool BoolOut = false, class Op>
+Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op& op) {
+  Tensor out = empty(core::broadcast_shapes(a.sizes(), b.sizes()), BoolOut ? kBool : compute);
+  kernels::visit(compute, [&](auto tag) {
+    using T = decltype(tag);
+    using O = std::conditional_t<BoolOut, bool, T>;
+    kernels::map<O, T, T>(out, [&op](T x, T y) { return static_cast<O>(op(x, y)); }, cast(a, compute),
+                          cast(b, compute));
+  });
+  return out;
+}
+
+// out = op(a, s) with a scalar operand, which the loop keeps in a register.
+template <bool BoolOut = false, class Op>
+Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op& op) {
+  Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
+  kernels::visit(compute, [&](auto tag) {
+    using T = decltype(tag);
+    using O = std::conditional_t<BoolOut, bool, T>;
+    const T v = s.to<T>();
+    kernels::map<O, T>(out, [&op, v](T x) { return static_cast<O>(op(x, v)); }, cast(a, compute));
+  });
+  return out;
+}
+
+// binary_map restricted to floating types (fused backward formulas).
+template <class Op>
+Tensor float_binary_map(const Tensor& a, const Tensor& b, const Op& op) {
+  const ScalarType t = core::to_floating(result_type(a, b));
+  Tensor out = empty(core::broadcast_shapes(a.sizes(), b.sizes()), t);
+  kernels::visit_floating(t, "binary op", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::map<T, T, T>(out, [&op](T x, T y) { return static_cast<T>(op(x, y)); }, cast(a, t), cast(b, t));
+  });
+  return out;
+}
+
+// out = op(a) elementwise, a converted to `compute` first.
+template <bool BoolOut = false, class Op>
+Tensor unary_map(const Tensor& a, ScalarType compute, const Op& op) {
+  Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
+  kernels::visit(compute, [&](auto tag) {
+    using T = decltype(tag);
+    using O = std::conditional_t<BoolOut, bool, T>;
+    kernels::map<O, T>(out, [&op](T x) { return static_cast<O>(op(x)); }, cast(a, compute));
+  });
+  return out;
+}
+
+// Floating-point unary op: integers and bools are computed in the default dtype.
+template <class Op>
+Tensor float_unary_map(const Tensor& a, const Op& op) {
+  const ScalarType t = core::to_floating(a.dtype());
+  Tensor out = empty(a.sizes(), t);
+  kernels::visit_floating(t, "unary op", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::map<T, T>(out, [&op](T x) { return static_cast<T>(op(x)); }, cast(a, t));
+  });
+  return out;
+}
+
+}  // namespace tg::ops

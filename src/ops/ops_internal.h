@@ -1,0 +1,45 @@
+#pragma once
+// Helpers shared by the op implementations (not public API).
+#include "autograd/autograd_meta.h"
+#include "tensorgrad/ops.h"
+
+namespace tg::ops {
+
+using autograd::Node;
+using autograd::variable_list;
+
+// A new contiguous tensor (uninitialised).
+Tensor empty(IntArrayRef sizes, ScalarType dtype);
+// A tensor sharing t's storage with the given geometry; records nothing.
+Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
+// t converted to dtype without recording (t itself when already of that dtype).
+Tensor cast(const Tensor& t, ScalarType dtype);
+// t itself when contiguous, else a contiguous copy; records nothing.
+Tensor contiguous_raw(const Tensor& t);
+// dst[...] = src broadcast to dst's shape, converting dtypes; records nothing.
+void copy_raw(const Tensor& dst, const Tensor& src);
+// Fills every element of t with value; records nothing.
+void fill_raw(const Tensor& t, const Scalar& value);
+// A 0-dim tensor holding s in dtype.
+Tensor scalar_tensor(const Scalar& s, ScalarType dtype);
+
+// Whether `shape` broadcasts to `desired`.
+bool is_expandable_to(IntArrayRef shape, IntArrayRef desired);
+// Sums g over the dims along which `shape` was broadcast to g's shape
+// (differentiable): the un-broadcasting of gradients.
+Tensor sum_to(const Tensor& g, IntArrayRef shape);
+// No NaN or infinity in t.
+bool all_finite(const Tensor& t);
+
+// Checks that an in-place op may modify self (libtorch's leaf and view errors)
+// and bumps its version counter.
+void prepare_inplace(const Tensor& self);
+// Makes self's history that of `result` (an out-of-place result computed for an
+// in-place op) and writes result's values into self.
+void commit_inplace(Tensor& self, const Tensor& result);
+
+// Marks a view of a tensor that requires grad, so in-place ops on it are refused
+// (Note [In-place on views]).
+void mark_view(const Tensor& view, const Tensor& base);
+
+}  // namespace tg::ops

@@ -1,0 +1,108 @@
+// pow with a scalar or tensor exponent, and a scalar base.
+#include <cmath>
+
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace {
+using namespace ops;
+
+// Integer power by squaring with wrap-around; negative exponents are refused
+// before the loop runs (as libtorch).
+int64_t ipow(int64_t base, int64_t exp) {
+  uint64_t result = 1, b = static_cast<uint64_t>(base);
+  while (exp) {
+    if (exp & 1) result *= b;
+    b *= b;
+    exp >>= 1;
+  }
+  return static_cast<int64_t>(result);
+}
+
+template <class T>
+T pow_op(T x, T y) {
+  if constexpr (std::is_same_v<T, int64_t>) return ipow(x, y);
+  else if constexpr (std::is_same_v<T, bool>) return x || !y;
+  else return std::pow(x, y);
+}
+
+void check_int_exponent(ScalarType t, const Tensor& exponent) {
+  if (t != kLong || exponent.numel() == 0) return;
+  TG_CHECK(amin(cast(exponent, kLong)).item<int64_t>() >= 0, "Integers to negative integer powers are not allowed.");
+}
+
+}  // namespace
+
+Tensor pow(const Tensor& base, const Scalar& exponent) {
+  const ScalarType t = result_type(base, exponent);
+  TG_CHECK(!(t == kLong && !exponent.isFloatingPoint() && exponent.toLong() < 0),
+           "Integers to negative integer powers are not allowed.");
+  const double e = exponent.toDouble();
+  Tensor out = kernels::visit(t, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (e == 2.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x * x; });
+      if (e == 1.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x; });
+      if (e == 0.5) return scalar_map(base, exponent, t, [](auto x, auto) { return std::sqrt(x); });
+    }
+    return scalar_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
+  });
+  if (needs_record(base)) {
+    auto node = make_node("PowBackward0", [exponent, e](Node& n, const Tensor& g) -> variable_list {
+      if (e == 0.0) return {zeros_like(g)};
+      Tensor x = n.saved(0);
+      if (e == 2.0) return {g * (2 * x)};
+      return {g * (exponent * pow(x, e - 1))};
+    }, base);
+    node->save(base, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& base, const Tensor& exponent) {
+  const ScalarType t = result_type(base, exponent);
+  check_int_exponent(t, exponent);
+  Tensor out = binary_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
+  if (needs_record(base, exponent)) {
+    auto node = make_node("PowBackward1", [](Node& n, const Tensor& g) -> variable_list {
+      Tensor x = n.saved(0), e = n.saved(1), result = n.saved(2);
+      variable_list r(2);
+      if (n.needs_input_grad(0)) r[0] = where(e == 0, 0, g * (e * pow(x, e - 1)));
+      if (n.needs_input_grad(1)) r[1] = where((x == 0) * (e >= 0), 0, g * (result * log(x)));
+      return r;
+    }, base, exponent);
+    node->save(base, false);
+    node->save(exponent, false);
+    node->save(save_if(node->needs_input_grad(1), out), true);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor pow(const Scalar& base, const Tensor& exponent) {
+  const ScalarType t = result_type(exponent, base);
+  check_int_exponent(t, exponent);
+  Tensor out = kernels::visit(t, [&](auto tag) {
+    using T = decltype(tag);
+    const T b = base.to<T>();
+    return unary_map(exponent, t, [b](auto y) { return pow_op(static_cast<decltype(y)>(b), y); });
+  });
+  if (needs_record(exponent)) {
+    const double b = base.toDouble();
+    auto node = make_node("PowBackward2", [b](Node& n, const Tensor& g) -> variable_list {
+      Tensor e = n.saved(0), result = n.saved(1);
+      if (b == 0.0) return {where(e >= 0, 0, g * (result * std::log(b)))};
+      return {g * (result * std::log(b))};
+    }, exponent);
+    node->save(exponent, false);
+    node->save(out, true);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor Tensor::pow(const Scalar& exponent) const { return tg::pow(*this, exponent); }
+Tensor Tensor::pow(const Tensor& exponent) const { return tg::pow(*this, exponent); }
+
+}  // namespace tg

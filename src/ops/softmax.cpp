@@ -1,0 +1,68 @@
+// softmax and log_softmax along a dim. The backward uses a fused kernel, or
+// differentiable ops when a higher-order graph is being built.
+#include "kernels/softmax.h"
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace {
+using namespace ops;
+
+struct DimLayout {
+  int64_t outer = 1, dim = 1, inner = 1;
+};
+DimLayout layout(IntArrayRef sizes, int64_t d) {
+  DimLayout L;
+  for (int64_t i = 0; i < static_cast<int64_t>(sizes.size()); ++i) {
+    if (i < d) L.outer *= sizes[i];
+    else if (i == d) L.dim = sizes[i];
+    else L.inner *= sizes[i];
+  }
+  return L;
+}
+
+template <bool Log>
+Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, const char* name) {
+  const int64_t d = core::wrap_dim(dim, a.dim());
+  const ScalarType t = dtype ? *dtype : core::to_floating(a.dtype());
+  Tensor x = contiguous_raw(cast(a, t));
+  Tensor out = empty(x.sizes(), t);
+  const DimLayout L = layout(x.sizes(), a.dim() == 0 ? 0 : d);
+  kernels::visit_floating(t, Log ? "log_softmax" : "softmax", [&](auto tag) {
+    using T = decltype(tag);
+    kernels::softmax<T, Log>(x.data_ptr<T>(), out.data_ptr<T>(), L.outer, L.dim, L.inner);
+  });
+  if (needs_record(a)) {
+    auto node = make_node(name, [d](Node& n, const Tensor& g) -> variable_list {
+      Tensor y = n.saved(0);
+      if (GradMode::is_enabled()) {
+        if constexpr (Log) return {g - exp(y) * g.sum(d, true)};
+        else return {y * (g - (g * y).sum(d, true))};
+      }
+      Tensor gc = contiguous_raw(cast(g, y.dtype())), yc = contiguous_raw(y);
+      Tensor r = empty(y.sizes(), y.dtype());
+      const DimLayout L = layout(y.sizes(), y.dim() == 0 ? 0 : d);
+      kernels::visit_floating(y.dtype(), "softmax_backward", [&](auto tag) {
+        using T = decltype(tag);
+        kernels::softmax_backward<T, Log>(gc.data_ptr<T>(), yc.data_ptr<T>(), r.data_ptr<T>(), L.outer, L.dim, L.inner);
+      });
+      return {r};
+    }, a);
+    node->save(out, true);
+    set_history(out, node);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& a, int64_t dim, optional<ScalarType> dtype) {
+  return softmax_impl<false>(a, dim, dtype, "SoftmaxBackward0");
+}
+Tensor log_softmax(const Tensor& a, int64_t dim, optional<ScalarType> dtype) {
+  return softmax_impl<true>(a, dim, dtype, "LogSoftmaxBackward0");
+}
+
+Tensor Tensor::softmax(int64_t dim, optional<ScalarType> dtype) const { return tg::softmax(*this, dim, dtype); }
+Tensor Tensor::log_softmax(int64_t dim, optional<ScalarType> dtype) const { return tg::log_softmax(*this, dim, dtype); }
+
+}  // namespace tg

@@ -1,0 +1,274 @@
+// Elementwise functions of one tensor and their backward formulas. Formulas are
+// written with differentiable ops (so create_graph works); where a formula runs
+// often in training (activations), a fused kernel is used when grad mode is off
+// during backward, i.e. when no higher-order graph is being built.
+#include <cmath>
+
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace {
+using namespace ops;
+
+// Records a one-input node with a gradient function of (grad, input, result).
+template <class F>
+void record_unary(const char* name, const Tensor& a, const Tensor& out, bool save_input, bool save_result, F formula) {
+  if (!needs_record(a)) return;
+  auto node = make_node(name, [formula](Node& n, const Tensor& g) -> variable_list {
+    return {formula(g, n.saved(0), n.saved(1))};
+  }, a);
+  node->save(save_input ? a : Tensor(), false);
+  node->save(save_result ? out : Tensor(), true);
+  set_history(out, node);
+}
+
+bool building_graph() { return GradMode::is_enabled(); }
+
+constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2/pi)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1/sqrt(2*pi)
+
+}  // namespace
+
+Tensor exp(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return std::exp(x); });
+  record_unary("ExpBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
+  return out;
+}
+
+Tensor log(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return std::log(x); });
+  record_unary("LogBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; });
+  return out;
+}
+
+Tensor sqrt(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return std::sqrt(x); });
+  record_unary("SqrtBackward0", a, out, false, true,
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return g / (2 * y); });
+  return out;
+}
+
+Tensor rsqrt(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return decltype(x)(1) / std::sqrt(x); });
+  record_unary("RsqrtBackward0", a, out, false, true,
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return -0.5 * g * y * y * y; });
+  return out;
+}
+
+Tensor reciprocal(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return decltype(x)(1) / x; });
+  record_unary("ReciprocalBackward0", a, out, false, true,
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return -g * y * y; });
+  return out;
+}
+
+Tensor erf(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return std::erf(x); });
+  record_unary("ErfBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    return g * (2.0 / std::sqrt(M_PI)) * exp(-(x * x));
+  });
+  return out;
+}
+
+Tensor abs(const Tensor& a) {
+  TG_CHECK_TYPE(a.dtype() != kBool, "\"abs_cpu\" not implemented for 'Bool'");
+  Tensor out = unary_map(a, a.dtype(), [](auto x) {
+    if constexpr (std::is_same_v<decltype(x), bool>) return x;
+    else return x < 0 ? -x : x;
+  });
+  record_unary("AbsBackward0", a, out, true, false,
+               [](const Tensor& g, const Tensor& x, const Tensor&) { return g * x.sign(); });
+  return out;
+}
+
+Tensor sign(const Tensor& a) {
+  Tensor out = unary_map(a, a.dtype(), [](auto x) {
+    using T = decltype(x);
+    if constexpr (std::is_same_v<T, bool>) return x;
+    else return static_cast<T>((T(0) < x) - (x < T(0)));
+  });
+  record_unary("SignBackward0", a, out, false, false,
+               [](const Tensor& g, const Tensor&, const Tensor&) { return zeros_like(g); });
+  return out;
+}
+
+Tensor square(const Tensor& a) { return pow(a, 2); }
+
+Tensor tanh(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) { return std::tanh(x); });
+  record_unary("TanhBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
+    if (building_graph()) return g * (1 - y * y);
+    return float_binary_map(g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); });
+  });
+  return out;
+}
+
+Tensor sigmoid(const Tensor& a) {
+  Tensor out = float_unary_map(a, [](auto x) {
+    using T = decltype(x);
+    return T(1) / (T(1) + std::exp(-x));
+  });
+  record_unary("SigmoidBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
+    if (building_graph()) return g * y * (1 - y);
+    return float_binary_map(g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); });
+  });
+  return out;
+}
+
+Tensor relu(const Tensor& a) {
+  TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_min_cpu\" not implemented for 'Bool'");
+  Tensor out = unary_map(a, a.dtype(), [](auto x) {
+    if constexpr (std::is_same_v<decltype(x), bool>) return x;
+    else return x > 0 ? x : decltype(x)(0);
+  });
+  // Subgradient 0 at 0, as libtorch's threshold_backward.
+  record_unary("ReluBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
+    if (building_graph()) return where(y > 0, g, 0);
+    return float_binary_map(g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); });
+  });
+  return out;
+}
+
+Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
+  const double slope = negative_slope.toDouble();
+  Tensor out = float_unary_map(a, [slope](auto x) { return x > 0 ? x : static_cast<decltype(x)>(x * slope); });
+  record_unary("LeakyReluBackward0", a, out, true, false, [slope](const Tensor& g, const Tensor& x, const Tensor&) {
+    return where(x > 0, g, g * slope);
+  });
+  return out;
+}
+
+Tensor gelu(const Tensor& a, const std::string& approximate) {
+  TG_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
+  if (approximate == "none") {
+    Tensor out = float_unary_map(a, [](auto x) {
+      using T = decltype(x);
+      return static_cast<T>(0.5) * x * (T(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
+    });
+    record_unary("GeluBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
+      if (building_graph()) {
+        Tensor cdf = 0.5 * (1 + erf(x * M_SQRT1_2));
+        Tensor pdf = exp(-0.5 * x * x) * kInvSqrt2Pi;
+        return g * (cdf + x * pdf);
+      }
+      return float_binary_map(g, x, [](auto gv, auto xv) {
+        using T = decltype(gv);
+        T cdf = T(0.5) * (T(1) + std::erf(xv * static_cast<T>(M_SQRT1_2)));
+        T pdf = std::exp(T(-0.5) * xv * xv) * static_cast<T>(kInvSqrt2Pi);
+        return gv * (cdf + xv * pdf);
+      });
+    });
+    return out;
+  }
+  Tensor out = float_unary_map(a, [](auto x) {
+    using T = decltype(x);
+    T inner = static_cast<T>(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
+    return T(0.5) * x * (T(1) + std::tanh(inner));
+  });
+  record_unary("GeluBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
+    if (building_graph()) {
+      Tensor x2 = x * x;
+      Tensor t = tanh(kSqrt2OverPi * (x + 0.044715 * x2 * x));
+      Tensor dinner = kSqrt2OverPi * (1 + 3 * 0.044715 * x2);
+      return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner);
+    }
+    return float_binary_map(g, x, [](auto gv, auto xv) {
+      using T = decltype(gv);
+      T x2 = xv * xv;
+      T t = std::tanh(static_cast<T>(kSqrt2OverPi) * (xv + T(0.044715) * x2 * xv));
+      T dinner = static_cast<T>(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x2);
+      return gv * (T(0.5) * (T(1) + t) + T(0.5) * xv * (T(1) - t * t) * dinner);
+    });
+  });
+  return out;
+}
+
+// ---- clamp ---------------------------------------------------------------------------------
+Tensor clamp(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max) {
+  TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
+  TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_cpu\" not implemented for 'Bool'");
+  core::ResultType rt;
+  rt.add(a);
+  if (min) rt.add(*min);
+  if (max) rt.add(*max);
+  const ScalarType t = rt.get();
+  Tensor out = kernels::visit(t, [&](auto tag) {
+    using T = decltype(tag);
+    const T lo = min ? min->to<T>() : T(0), hi = max ? max->to<T>() : T(0);
+    const bool has_lo = min.has_value(), has_hi = max.has_value();
+    return unary_map(a, t, [=](auto x) {
+      if constexpr (std::is_floating_point_v<T>)
+        if (std::isnan(x)) return x;
+      if (has_lo && x < lo) x = lo;
+      if (has_hi && x > hi) x = hi;
+      return x;
+    });
+  });
+  const char* name = min && max ? "ClampBackward1" : min ? "ClampMinBackward0" : "ClampMaxBackward0";
+  record_unary(name, a, out, true, false, [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
+    Tensor mask = min && max ? (x >= *min) * (x <= *max) : min ? x >= *min : x <= *max;
+    return where(mask, g, 0);
+  });
+  return out;
+}
+
+Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp(a, min, nullopt); }
+Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp(a, nullopt, max); }
+
+// ---- predicates (no gradient) ------------------------------------------------------------------
+Tensor logical_not(const Tensor& a) {
+  return unary_map<true>(a, a.dtype(), [](auto x) { return !x; });
+}
+
+Tensor Tensor::operator~() const {
+  TG_CHECK_TYPE(dtype() == kBool || dtype() == kLong, "bitwise_not_cpu not implemented for '", dtype(), "'");
+  if (dtype() == kBool) return logical_not(*this);
+  Tensor out = ops::empty(sizes(), kLong);
+  kernels::map<int64_t, int64_t>(out, [](int64_t x) { return ~x; }, *this);
+  return out;
+}
+
+Tensor isnan(const Tensor& a) {
+  if (!a.is_floating_point()) return zeros(a.sizes(), kBool);
+  return unary_map<true>(a, a.dtype(), [](auto x) { return x != x; });
+}
+
+Tensor isfinite(const Tensor& a) {
+  if (!a.is_floating_point()) return ones(a.sizes(), kBool);
+  return kernels::visit_floating(a.dtype(), "isfinite", [&](auto) {
+    return unary_map<true>(a, a.dtype(), [](auto x) { return std::isfinite(x); });
+  });
+}
+
+namespace ops {
+bool all_finite(const Tensor& t) {
+  if (!t.is_floating_point()) return true;
+  Tensor c = contiguous_raw(t);
+  return kernels::visit_floating(t.dtype(), "all_finite", [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = c.data_ptr<T>();
+    bool ok = true;
+    for (int64_t i = 0, n = c.numel(); i < n; ++i) ok &= std::isfinite(p[i]);
+    return ok;
+  });
+}
+}  // namespace ops
+
+// ---- Tensor methods ----------------------------------------------------------------------------
+Tensor Tensor::square() const { return tg::square(*this); }
+Tensor Tensor::sqrt() const { return tg::sqrt(*this); }
+Tensor Tensor::rsqrt() const { return tg::rsqrt(*this); }
+Tensor Tensor::reciprocal() const { return tg::reciprocal(*this); }
+Tensor Tensor::erf() const { return tg::erf(*this); }
+Tensor Tensor::exp() const { return tg::exp(*this); }
+Tensor Tensor::log() const { return tg::log(*this); }
+Tensor Tensor::abs() const { return tg::abs(*this); }
+Tensor Tensor::sign() const { return tg::sign(*this); }
+Tensor Tensor::clamp(const optional<Scalar>& min, const optional<Scalar>& max) const { return tg::clamp(*this, min, max); }
+Tensor Tensor::clamp_min(const Scalar& min) const { return tg::clamp_min(*this, min); }
+Tensor Tensor::clamp_max(const Scalar& max) const { return tg::clamp_max(*this, max); }
+Tensor Tensor::tanh() const { return tg::tanh(*this); }
+Tensor Tensor::sigmoid() const { return tg::sigmoid(*this); }
+Tensor Tensor::relu() const { return tg::relu(*this); }
+
+}  // namespace tg

@@ -6,6 +6,7 @@
 #include "tensorgrad/autograd.h"
 #include "tensorgrad/error.h"
 #include "tensorgrad/indexing.h"
+#include "tensorgrad/nn/functional.h"
 #include "tensorgrad/ops.h"
 #include "tensorgrad/scalar.h"
 #include "tensorgrad/scalar_type.h"

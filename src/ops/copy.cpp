@@ -141,7 +141,8 @@ Tensor Tensor::to(TensorOptions options, bool non_blocking, bool copy) const {
 
 // ---- in-place fills and copies -----------------------------------------------------------------
 Tensor& Tensor::fill_(const Scalar& value) {
-  ops::prepare_inplace(*this);
+  ops::check_inplace(*this);
+  ops::bump_version(*this);
   ops::fill_raw(*this, value);
   if (autograd::requires_grad(*this) && GradMode::is_enabled()) {
     auto node = autograd::make_node("FillBackward0", [](Node&, const Tensor& g) -> variable_list {
@@ -158,7 +159,8 @@ Tensor& Tensor::copy_(const Tensor& src, bool) {
   TG_CHECK(ops::is_expandable_to(src.sizes(), sizes()), "The size of tensor a (", sizes(),
            ") must match the size of tensor b (", src.sizes(), ")");
   const bool record = autograd::needs_record(*this, src);
-  ops::prepare_inplace(*this);
+  ops::check_inplace(*this);
+  ops::bump_version(*this);
   ops::copy_raw(*this, src);
   if (record) {
     auto node = autograd::make_node("CopyBackwards", [](Node&, const Tensor& g) -> variable_list {

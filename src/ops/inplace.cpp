@@ -10,7 +10,7 @@ namespace ops {
 // (CopySlices) when a view of a tensor requiring grad is modified in place;
 // tensorgrad refuses that case with a clear error instead of computing wrong
 // gradients. In-place on such views under NoGradGuard (optimizer updates) works.
-void prepare_inplace(const Tensor& self) {
+void check_inplace(const Tensor& self) {
   if (GradMode::is_enabled()) {
     if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(self)) {
       TG_CHECK(!(m->requires_grad && !m->grad_fn), autograd::messages::kLeafInplace);
@@ -22,12 +22,12 @@ void prepare_inplace(const Tensor& self) {
       }
     }
   }
-  ++self.unsafeGetTensorImpl()->storage->version;
 }
 
 // Note [In-place with autograd]: `result` was computed out of place from self's
 // old value; self takes its values and its place in the graph.
 void commit_inplace(Tensor& self, const Tensor& result) {
+  bump_version(self);
   copy_raw(self, result);
   if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result); m && m->grad_fn) {
     autograd::AutogradMeta& sm = autograd::AutogradMeta::get_or_create(self.unsafeGetTensorImpl());
@@ -105,11 +105,12 @@ T wrap_mul(T x, T y) {
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
   check_inplace_operand(*this, other, result_type(*this, other));
   if (needs_record(*this, other)) {
-    prepare_inplace(*this);
+    check_inplace(*this);
     commit_inplace(*this, tg::add(*this, other, alpha));
     return *this;
   }
-  prepare_inplace(*this);
+  check_inplace(*this);
+  bump_version(*this);
   if (alpha.toDouble() == 1.0) {
     apply_inplace(*this, other, [](auto x, auto y) { return wrap_add(x, y); });
   } else {
@@ -126,11 +127,12 @@ Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
   TG_CHECK(can_cast(result_type(*this, s), dtype()), "result type ", result_type(*this, s),
            " can't be cast to the desired output type ", dtype());
   if (needs_record(*this)) {
-    prepare_inplace(*this);
+    check_inplace(*this);
     commit_inplace(*this, tg::add(*this, s));
     return *this;
   }
-  prepare_inplace(*this);
+  check_inplace(*this);
+  bump_version(*this);
   apply_inplace_scalar(*this, s, [](auto x, auto y) { return wrap_add(x, y); });
   return *this;
 }
@@ -141,13 +143,14 @@ Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) { return add_(-ot
 Tensor& Tensor::mul_(const Tensor& other) {
   check_inplace_operand(*this, other, result_type(*this, other));
   if (needs_record(*this, other)) {
-    prepare_inplace(*this);
+    check_inplace(*this);
     // mul's backward for `other` needs self's old value: keep a copy of it.
     Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
     commit_inplace(*this, tg::mul(old, other));
     return *this;
   }
-  prepare_inplace(*this);
+  check_inplace(*this);
+  bump_version(*this);
   apply_inplace(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
   return *this;
 }
@@ -156,11 +159,12 @@ Tensor& Tensor::mul_(const Scalar& other) {
   TG_CHECK(can_cast(result_type(*this, other), dtype()), "result type ", result_type(*this, other),
            " can't be cast to the desired output type ", dtype());
   if (needs_record(*this)) {
-    prepare_inplace(*this);
+    check_inplace(*this);
     commit_inplace(*this, tg::mul(*this, other));
     return *this;
   }
-  prepare_inplace(*this);
+  check_inplace(*this);
+  bump_version(*this);
   apply_inplace_scalar(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
   return *this;
 }
@@ -168,12 +172,13 @@ Tensor& Tensor::mul_(const Scalar& other) {
 Tensor& Tensor::div_(const Tensor& other) {
   check_inplace_operand(*this, other, core::to_floating(result_type(*this, other)));
   if (needs_record(*this, other)) {
-    prepare_inplace(*this);
+    check_inplace(*this);
     Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
     commit_inplace(*this, tg::div(old, other));
     return *this;
   }
-  prepare_inplace(*this);
+  check_inplace(*this);
+  bump_version(*this);
   apply_inplace(*this, other, [](auto x, auto y) { return x / y; });
   return *this;
 }
@@ -182,11 +187,12 @@ Tensor& Tensor::div_(const Scalar& other) {
   TG_CHECK(can_cast(core::to_floating(result_type(*this, other)), dtype()), "result type ",
            core::to_floating(result_type(*this, other)), " can't be cast to the desired output type ", dtype());
   if (needs_record(*this)) {
-    prepare_inplace(*this);
+    check_inplace(*this);
     commit_inplace(*this, tg::div(*this, other));
     return *this;
   }
-  prepare_inplace(*this);
+  check_inplace(*this);
+  bump_version(*this);
   apply_inplace_scalar(*this, other, [](auto x, auto y) { return x / y; });
   return *this;
 }

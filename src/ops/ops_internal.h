@@ -31,9 +31,11 @@ Tensor sum_to(const Tensor& g, IntArrayRef shape);
 // No NaN or infinity in t.
 bool all_finite(const Tensor& t);
 
-// Checks that an in-place op may modify self (libtorch's leaf and view errors)
-// and bumps its version counter.
-void prepare_inplace(const Tensor& self);
+// Checks that an in-place op may modify self (libtorch's leaf and view errors).
+void check_inplace(const Tensor& self);
+// Bumps self's version counter: after the op has saved its inputs, so that a
+// saved input which is self is seen as modified (as in libtorch).
+inline void bump_version(const Tensor& self) { ++self.unsafeGetTensorImpl()->storage->version; }
 // Makes self's history that of `result` (an out-of-place result computed for an
 // in-place op) and writes result's values into self.
 void commit_inplace(Tensor& self, const Tensor& result);

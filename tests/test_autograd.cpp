@@ -1,0 +1,455 @@
+// The engine's semantics, checked against libtorch's behaviour and error texts,
+// and the worked examples of the specification (../shared/seeds) with their numbers.
+#include <cmath>
+
+#include "support/test_support.h"
+
+using namespace tg;
+namespace ag = tg::autograd;
+
+// ---- the specification's worked examples ------------------------------------------------
+TEST(SeedExamples, SquareAtThreeIsSix) {
+  Tensor x = tensor(3.0, requires_grad());
+  (x * x).backward();
+  EXPECT_TENSOR(x.grad(), {}, {6.0});
+}
+
+TEST(SeedExamples, FifthPowerAtTwoIsEighty) {
+  Tensor x = tensor(2.0, requires_grad());
+  x.pow(5).backward();
+  EXPECT_TENSOR(x.grad(), {}, {80.0});
+}
+
+TEST(SeedExamples, ThreeXSquaredAtTwoIsTwelve) {
+  Tensor x = tensor(2.0, requires_grad());
+  (3 * x * x).backward();
+  EXPECT_TENSOR(x.grad(), {}, {12.0});
+}
+
+TEST(SeedExamples, MultipathSumsToFive) {
+  Tensor x = tensor(1.5, requires_grad());
+  ((x + x) + (3 * x)).backward();
+  EXPECT_TENSOR(x.grad(), {}, {5.0});
+}
+
+TEST(SeedExamples, SquaredAffineGives66And44) {
+  // L = (x*y + 5)^2 at (2, 3): dL/dx = 2(xy+5)y = 66, dL/dy = 2(xy+5)x = 44.
+  Tensor x = tensor(2.0, requires_grad()), y = tensor(3.0, requires_grad());
+  Tensor L = (x * y + 5).pow(2);
+  L.backward();
+  EXPECT_TENSOR(L, {}, {121.0});
+  EXPECT_TENSOR(x.grad(), {}, {66.0});
+  EXPECT_TENSOR(y.grad(), {}, {44.0});
+}
+
+TEST(SeedExamples, GradientsAccumulateThreeThenFive) {
+  Tensor x = tensor(1.0, requires_grad());
+  (3 * x).backward();
+  EXPECT_TENSOR(x.grad(), {}, {3.0});
+  (5 * x).backward();
+  EXPECT_TENSOR(x.grad(), {}, {8.0});
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(SeedExamples, SliceGradientIsOnesThenZeros) {
+  Tensor x = tensor({1.0, 2.0, 3.0, 4.0, 5.0}, requires_grad());
+  x.index({indexing::Slice(indexing::None, 3)}).sum().backward();
+  EXPECT_TENSOR(x.grad(), {5}, {1, 1, 1, 0, 0});
+}
+
+TEST(SeedExamples, BroadcastBiasGetsColumnSums) {
+  Tensor b = zeros({3}, requires_grad());
+  Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}, {7.0, 8.0, 9.0}, {10.0, 11.0, 12.0}});
+  Tensor g = tensor({{1.0, 0.0, 2.0}, {1.0, 1.0, 0.0}, {0.0, 3.0, 1.0}, {2.0, 0.0, 1.0}});
+  (x + b).backward(g);
+  EXPECT_TENSOR(b.grad(), {3}, {4, 4, 4});
+}
+
+// ---- backward() semantics -------------------------------------------------------------------
+TEST(Backward, NonScalarNeedsGradient) {
+  Tensor x = ones({2, 2}, requires_grad());
+  Tensor y = x * 2;
+  EXPECT_THROW_MSG(y.backward(), "grad can be implicitly created only for scalar outputs");
+  y.backward(full({2, 2}, 0.5));
+  EXPECT_TENSOR(x.grad(), {2, 2}, {1, 1, 1, 1});
+}
+
+TEST(Backward, GradientShapeMustMatch) {
+  Tensor x = ones({2}, requires_grad());
+  EXPECT_THROW_MSG((x * 2).backward(ones({3})), "Mismatch in shape: grad_output[0] has a shape of [3]");
+}
+
+TEST(Backward, NoGradFnRaises) {
+  Tensor x = ones({2});
+  EXPECT_THROW_MSG(x.sum().backward(), "element 0 of tensors does not require grad and does not have a grad_fn");
+}
+
+TEST(Backward, SecondBackwardThroughFreedGraphRaises) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor y = (x * x).sum();
+  y.backward();
+  EXPECT_THROW_MSG(y.backward(), "Trying to backward through the graph a second time");
+}
+
+TEST(Backward, RetainGraphAllowsSecondBackward) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor y = (x * x).sum();
+  y.backward({}, true);
+  y.backward();
+  EXPECT_TENSOR(x.grad(), {2}, {4, 8});
+}
+
+TEST(Backward, GraphWithoutSavedTensorsCanRunTwice) {
+  // libtorch only refuses when freed saved tensors are needed.
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor y = (x + 1).sum();
+  y.backward();
+  y.backward();
+  EXPECT_TENSOR(x.grad(), {2}, {2, 2});
+}
+
+TEST(Backward, SharedSubexpressionAccumulates) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor s = x * x;  // used twice
+  (s * 3 + s.exp()).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {2 * 1 * (3 + std::exp(1.0)), 2 * 2 * (3 + std::exp(4.0))});
+}
+
+TEST(Backward, DtypeOfGradientFollowsInput) {
+  Tensor x = tensor({1.0f, 2.0f}, requires_grad());
+  Tensor d = tensor({2.0, 3.0}, dtype(kDouble));
+  Tensor y = (x * d).sum();  // float64 result
+  EXPECT_EQ(y.dtype(), kDouble);
+  y.backward();
+  EXPECT_EQ(x.grad().dtype(), kFloat);
+  EXPECT_TENSOR(x.grad(), {2}, {2, 3});
+}
+
+TEST(Backward, InputsRestrictsAccumulation) {
+  Tensor a = tensor(2.0, requires_grad()), b = tensor(3.0, requires_grad());
+  Tensor y = a * b;
+  y.backward({}, nullopt, false, TensorList{a});
+  EXPECT_TENSOR(a.grad(), {}, {3.0});
+  EXPECT_FALSE(b.grad().defined());
+}
+
+// ---- autograd::grad --------------------------------------------------------------------------------
+TEST(Grad, ReturnsGradientsWithoutTouchingDotGrad) {
+  Tensor x = tensor({1.0, 2.0, 3.0}, requires_grad());
+  Tensor y = (x * x).sum();
+  auto g = ag::grad({y}, {x});
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_TENSOR(g[0], {3}, {2, 4, 6});
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Grad, NonLeafInput) {
+  Tensor x = tensor(2.0, requires_grad());
+  Tensor h = x * 3;
+  Tensor y = h * h;
+  auto g = ag::grad({y}, {h, x});
+  EXPECT_TENSOR(g[0], {}, {12.0});
+  EXPECT_TENSOR(g[1], {}, {36.0});
+}
+
+TEST(Grad, UnusedInputNeedsAllowUnused) {
+  Tensor x = tensor(2.0, requires_grad()), z = tensor(1.0, requires_grad());
+  Tensor y = x * 2;
+  EXPECT_THROW_MSG(ag::grad({y}, {x, z}, {}, true), "appears to not have been used in the graph");
+  auto g = ag::grad({y}, {x, z}, {}, nullopt, false, true);
+  EXPECT_TENSOR(g[0], {}, {2.0});
+  EXPECT_FALSE(g[1].defined());
+}
+
+TEST(Grad, InputMustRequireGrad) {
+  Tensor x = tensor(2.0, requires_grad()), c = tensor(1.0);
+  EXPECT_THROW_MSG(ag::grad({x * c}, {c}), "One of the differentiated Tensors does not require grad");
+}
+
+TEST(Grad, SecondAndThirdDerivatives) {
+  Tensor x = tensor(2.0, requires_grad());
+  Tensor y = x.pow(3);
+  Tensor d1 = ag::grad({y}, {x}, {}, nullopt, true)[0];  // 3x^2 = 12
+  Tensor d2 = ag::grad({d1}, {x}, {}, nullopt, true)[0];  // 6x = 12
+  Tensor d3 = ag::grad({d2}, {x})[0];                     // 6
+  EXPECT_TENSOR(d1, {}, {12.0});
+  EXPECT_TENSOR(d2, {}, {12.0});
+  EXPECT_TENSOR(d3, {}, {6.0});
+}
+
+TEST(Grad, CreateGraphThroughSavedOutput) {
+  // exp saves its output; its second derivative needs the output's link to the node.
+  Tensor x = tensor(0.5, dtype(kDouble).requires_grad(true));
+  Tensor d1 = ag::grad({x.exp()}, {x}, {}, nullopt, true)[0];
+  Tensor d2 = ag::grad({d1}, {x})[0];
+  EXPECT_NEAR(d2.item<double>(), std::exp(0.5), 1e-15);
+}
+
+TEST(Grad, BackwardWithCreateGraphMakesDifferentiableGrad) {
+  Tensor x = tensor(3.0, requires_grad());
+  (x * x * x).backward({}, nullopt, true);
+  Tensor g = x.grad();  // 3x^2 = 27, differentiable
+  EXPECT_TRUE(g.requires_grad());
+  Tensor gg = ag::grad({g}, {x})[0];
+  EXPECT_TENSOR(gg, {}, {18.0});
+}
+
+// ---- leaves, retain_grad, detach, requires_grad_ --------------------------------------------------
+TEST(Leaves, IsLeafAndGradFn) {
+  Tensor x = ones({2}, requires_grad());
+  Tensor y = x * 2;
+  EXPECT_TRUE(x.is_leaf());
+  EXPECT_FALSE(y.is_leaf());
+  EXPECT_EQ(x.grad_fn(), nullptr);
+  ASSERT_NE(y.grad_fn(), nullptr);
+  EXPECT_EQ(y.grad_fn()->name(), "MulBackward1");
+  EXPECT_EQ((x * x).grad_fn()->name(), "MulBackward0");
+  EXPECT_EQ(y.grad_fn()->next_edges()[0].function->name(), "AccumulateGrad");
+  EXPECT_TRUE(ones({2}).is_leaf());
+}
+
+TEST(Leaves, NoNodeWithoutRequiresGrad) {
+  Tensor x = ones({2}), y = x * 2 + 1;
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_FALSE(y.requires_grad());
+}
+
+TEST(Leaves, RetainGradOnNonLeaf) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 3;
+  h.retain_grad();
+  EXPECT_TRUE(h.retains_grad());
+  (h * h).sum().backward();
+  EXPECT_TENSOR(h.grad(), {2}, {6, 12});
+  EXPECT_TENSOR(x.grad(), {2}, {18, 36});
+}
+
+TEST(Leaves, NonLeafWithoutRetainGradHasNoGrad) {
+  Tensor x = tensor({1.0}, requires_grad());
+  Tensor h = x * 3;
+  h.sum().backward();
+  EXPECT_FALSE(h.grad().defined());
+}
+
+TEST(Leaves, DetachSharesDataButNotHistory) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor y = x * 2;
+  Tensor d = y.detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_TRUE(d.is_leaf());
+  EXPECT_EQ(d.data_ptr(), y.data_ptr());
+  Tensor z = (y * d).sum();
+  z.backward();
+  EXPECT_TENSOR(x.grad(), {2}, {4, 8});  // d is a constant: dz/dx = 2*d
+}
+
+TEST(Leaves, RequiresGradFlagRules) {
+  Tensor x = ones({2});
+  x.requires_grad_();
+  EXPECT_TRUE(x.requires_grad());
+  Tensor y = x * 2;
+  EXPECT_THROW_MSG(y.requires_grad_(false), "you can only change requires_grad flags of leaf variables");
+  Tensor i = ones({2}, kLong);
+  EXPECT_THROW_MSG(i.requires_grad_(), "only Tensors of floating point dtype can require gradients");
+  x.requires_grad_(false);
+  EXPECT_FALSE(x.requires_grad());
+}
+
+TEST(Leaves, MutableGradCanBeAssignedAndCleared) {
+  Tensor x = ones({2}, requires_grad());
+  x.mutable_grad() = full({2}, 5.0);
+  (x * 1).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {6, 6});
+  x.mutable_grad() = Tensor();
+  EXPECT_FALSE(x.grad().defined());
+}
+
+// ---- grad mode -------------------------------------------------------------------------------------
+TEST(GradModeTest, NoGradGuardRecordsNothing) {
+  Tensor x = ones({2}, requires_grad());
+  {
+    NoGradGuard guard;
+    EXPECT_FALSE(GradMode::is_enabled());
+    Tensor y = x * 2;
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(y.grad_fn(), nullptr);
+  }
+  EXPECT_TRUE(GradMode::is_enabled());
+  {
+    AutoGradMode off(false);
+    EXPECT_FALSE(ag::GradMode::is_enabled());
+    AutoGradMode on(true);
+    EXPECT_TRUE((x * 2).requires_grad());
+  }
+}
+
+// ---- hooks -----------------------------------------------------------------------------------------
+TEST(Hooks, LeafHookReplacesGradient) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  x.register_hook([](Tensor g) { return g * 10; });
+  (x * 2).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {20, 20});
+}
+
+TEST(Hooks, NonLeafHookSeesAndChangesGradient) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 3;
+  Tensor seen;
+  h.register_hook([&](Tensor g) { seen = g.clone(); });
+  unsigned doubling = h.register_hook([](Tensor g) { return g * 2; });
+  (h * h).sum().backward({}, true);
+  EXPECT_TENSOR(seen, {2}, {6, 12});
+  EXPECT_TENSOR(x.grad(), {2}, {36, 72});
+  h.remove_hook(doubling);
+  x.zero_grad();
+  (h * h).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {18, 36});
+}
+
+TEST(Hooks, HookNeedsRequiresGrad) {
+  Tensor x = ones({2});
+  EXPECT_THROW_MSG(x.register_hook([](Tensor g) { return g; }),
+                   "cannot register a hook on a tensor that doesn't require gradient");
+}
+
+// ---- version counter and in-place ------------------------------------------------------------------
+TEST(InPlace, ModifiedSavedTensorRaises) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 1;
+  Tensor y = (h * h).sum();  // saves h
+  h.add_(1);
+  EXPECT_THROW_MSG(y.backward(),
+                   "one of the variables needed for gradient computation has been modified by an inplace operation: "
+                   "[CPUFloatType [2]], which is output 0 of AddBackward1, is at version 1; expected version 0 "
+                   "instead. Hint: enable anomaly detection");
+}
+
+TEST(InPlace, ModifiedSavedOutputRaises) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor y = x.exp();  // saves its output
+  Tensor s = y.sum();
+  {
+    NoGradGuard g;
+    y.mul_(2);
+  }
+  EXPECT_THROW_MSG(s.backward(), "which is output 0 of ExpBackward0, is at version 1; expected version 0 instead");
+}
+
+TEST(InPlace, LeafRequiringGradRefuses) {
+  Tensor x = ones({2}, requires_grad());
+  EXPECT_THROW_MSG(x.add_(1), "a leaf Variable that requires grad is being used in an in-place operation.");
+  EXPECT_THROW_MSG(x.index({0}).fill_(3),
+                   "a view of a leaf Variable that requires grad is being used in an in-place operation.");
+  NoGradGuard g;
+  x.add_(1);  // allowed without grad mode (optimizer updates)
+  EXPECT_TENSOR(x, {2}, {2, 2});
+}
+
+TEST(InPlace, BumpsVersionAndRecordsHistory) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 2;
+  EXPECT_EQ(h._version(), 0u);
+  h.mul_(x);  // h <- 2x^2
+  EXPECT_EQ(h._version(), 1u);
+  EXPECT_EQ(h.grad_fn()->name(), "MulBackward0");
+  h.sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {4, 8});  // d(2x^2)/dx = 4x
+}
+
+TEST(InPlace, SelfAsOperandIsAnInPlaceModification) {
+  // As libtorch: mul_ saves `other`, which is self and is then modified.
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 2;
+  h.mul_(h);
+  EXPECT_THROW_MSG(h.sum().backward(), "modified by an inplace operation");
+}
+
+TEST(InPlace, OperatorsAndScalars) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x + 0;
+  h += 1;
+  h *= 3;
+  h -= x;
+  h /= 2;  // ((x+1)*3 - x)/2 = x + 1.5
+  EXPECT_TENSOR(h, {2}, {2.5, 3.5});
+  h.sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {1, 1});
+}
+
+TEST(InPlace, WrongDtypeOrShapeRefused) {
+  Tensor i = ones({2}, kLong);
+  EXPECT_THROW_MSG(i.add_(ones({2})), "result type Float can't be cast to the desired output type Long");
+  Tensor f = ones({2});
+  EXPECT_THROW_MSG(f.add_(ones({2, 2})), "output with shape [2] doesn't match the broadcast shape [2, 2]");
+}
+
+// ---- custom functions ------------------------------------------------------------------------------
+struct ScaleBy : ag::Function<ScaleBy> {
+  static Tensor forward(ag::AutogradContext* ctx, Tensor x, double k) {
+    ctx->saved_data["k"] = k;
+    ctx->save_for_backward({x});
+    return x * k;
+  }
+  static ag::variable_list backward(ag::AutogradContext* ctx, ag::variable_list grads) {
+    const double k = ctx->saved_data["k"].toDouble();
+    EXPECT_EQ(ctx->get_saved_variables().size(), 1u);
+    return {grads[0] * k, Tensor()};
+  }
+};
+
+TEST(CustomFunction, ForwardAndBackward) {
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor y = ScaleBy::apply(x, 4.0);
+  EXPECT_TENSOR(y, {2}, {4, 8});
+  ASSERT_NE(y.grad_fn(), nullptr);
+  EXPECT_EQ(y.grad_fn()->name(), "ScaleByBackward");
+  (y * y).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {32, 64});  // d(16x^2)/dx
+}
+
+TEST(CustomFunction, NoGraphWithoutRequiresGrad) {
+  Tensor y = ScaleBy::apply(ones({2}), 2.0);
+  EXPECT_EQ(y.grad_fn(), nullptr);
+  EXPECT_TENSOR(y, {2}, {2, 2});
+}
+
+struct WrongCount : ag::Function<WrongCount> {
+  static Tensor forward(ag::AutogradContext*, Tensor x, Tensor y) { return x * y; }
+  static ag::variable_list backward(ag::AutogradContext*, ag::variable_list grads) { return {grads[0], grads[0], grads[0]}; }
+};
+
+TEST(CustomFunction, WrongNumberOfGradientsRaises) {
+  Tensor x = ones({1}, requires_grad()), y = ones({1}, requires_grad());
+  EXPECT_THROW_MSG(WrongCount::apply(x, y).sum().backward(), "returned an incorrect number of gradients (expected 2, got 3)");
+}
+
+// ---- deep and shared graphs --------------------------------------------------------------------------
+TEST(Graph, HundredThousandOpChainBackwardAndDestroy) {
+  Tensor x = tensor(1.0, requires_grad());
+  {
+    Tensor y = x;
+    for (int i = 0; i < 100000; ++i) y = y * 1.0 + 0.0;  // 200,000 nodes deep
+    y.backward();
+  }  // the whole graph is destroyed here: must not recurse
+  EXPECT_TENSOR(x.grad(), {}, {1.0});
+  Tensor z = x;
+  for (int i = 0; i < 100000; ++i) z = z + 1.0;
+  // Destroyed without a backward too.
+}
+
+TEST(Graph, LadderRunsEachNodeOnce) {
+  // for 200 rungs: a = x*2; b = x*3; x = a + b. Without buffering gradients where
+  // paths meet, backward would take 2^200 paths; each rung's hook must fire once.
+  Tensor x0 = tensor(1.0, dtype(kDouble).requires_grad(true));
+  Tensor x = x0;
+  int visits = 0;
+  for (int i = 0; i < 200; ++i) {
+    Tensor a = x * 2, b = x * 3;
+    a.register_hook([&visits](Tensor) { ++visits; });
+    x = a + b;
+  }
+  x.backward();
+  EXPECT_EQ(visits, 200);
+  EXPECT_TENSOR(x0.grad(), {}, {std::pow(5.0, 200)}, 1e-12);
+}

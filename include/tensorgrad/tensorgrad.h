@@ -5,6 +5,7 @@
 #include "tensorgrad/array_ref.h"
 #include "tensorgrad/autograd.h"
 #include "tensorgrad/error.h"
+#include "tensorgrad/gradcheck.h"
 #include "tensorgrad/indexing.h"
 #include "tensorgrad/nn/functional.h"
 #include "tensorgrad/ops.h"

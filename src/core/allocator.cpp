@@ -8,6 +8,17 @@
 
 #include "tensorgrad/intrusive_ptr.h"
 
+namespace {
+// Sanitizer builds define TG_NO_POOL: every block and small object then comes from and
+// returns to the system allocator, so AddressSanitizer sees each allocation and its
+// exact size.
+#ifdef TG_NO_POOL
+constexpr bool kPooled = false;
+#else
+constexpr bool kPooled = true;
+#endif
+}  // namespace
+
 namespace tg::core {
 namespace {
 
@@ -54,6 +65,7 @@ StorageCache::~StorageCache() {
 }  // namespace
 
 Block allocate_storage(size_t nbytes) {
+  if (!kPooled) return {::operator new(nbytes, std::align_val_t(kAlign)), nbytes};
   size_t rounded;
   int cls = size_class(nbytes, &rounded);
   if (rounded <= kMaxCachedBlock && storage_cache_alive) {
@@ -70,6 +82,7 @@ Block allocate_storage(size_t nbytes) {
 
 void free_storage(Block block) noexcept {
   if (!block.ptr) return;
+  if (!kPooled) return system_free(block.ptr);
   if (block.bytes <= kMaxCachedBlock && storage_cache_alive &&
       storage_cache.cached_bytes + block.bytes <= kMaxCachedBytes) {
     size_t rounded;
@@ -132,6 +145,7 @@ SmallCache::~SmallCache() {
 }  // namespace
 
 void* small_alloc(size_t bytes) {
+  if (!kPooled) return ::operator new(bytes);
   if (bytes <= kSmallMax && small_cache_alive) {
     size_t cls = (bytes + kSmallStep - 1) / kSmallStep - 1;
     if (FreeNode* n = small_cache.head[cls]) {
@@ -146,6 +160,7 @@ void* small_alloc(size_t bytes) {
 
 void small_free(void* p, size_t bytes) noexcept {
   if (!p) return;
+  if (!kPooled) return ::operator delete(p);
   if (bytes <= kSmallMax && small_cache_alive) {
     size_t cls = (bytes + kSmallStep - 1) / kSmallStep - 1;
     if (small_cache.count[cls] < kMaxPerClass) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up the machine (scripts/setup.sh), configures and builds tensorgrad.
+#
+#   scripts/build.sh [--sanitize] [target...]
+#
+# Builds in build/ (Release, -O3), or with --sanitize in build-sanitize/: everything
+# compiled with -fsanitize=address,undefined, the pooled allocators bypassed
+# (TG_NO_POOL) and the libtorch parity tests left out, since libtorch itself is not
+# instrumented. TG_BUILD_DIR overrides the directory, TG_JOBS the parallelism (2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ${1:-} == --sanitize ]]; then
+  shift
+  dir=${TG_BUILD_DIR:-build-sanitize}
+  options=(-DTG_SANITIZE=ON -DTG_WITH_TORCH=OFF -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1")
+else
+  dir=${TG_BUILD_DIR:-build}
+  options=(-DCMAKE_BUILD_TYPE=Release)
+fi
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
+
+scripts/setup.sh
+cmake -S . -B "$dir" -DTG_BUILD_BENCH=OFF "${options[@]}"
+cmake --build "$dir" -j "${TG_JOBS:-2}" "${targets[@]}"

@@ -1,0 +1,107 @@
+#include "kernels/gemm.h"
+
+#include <algorithm>
+
+#include <cblas.h>
+#include <oneapi/dnnl/dnnl.h>
+
+#include "core/parallel.h"
+#include "tensorgrad/error.h"
+
+namespace tg::kernels {
+namespace {
+
+// C = beta * C for the cases where the product contributes nothing (K == 0 or
+// alpha == 0); beta == 0 overwrites, so garbage or NaN in C does not survive.
+template <class T>
+void scale_rows(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    T* row = C + i * ldc;
+    if (beta == T(0)) std::fill(row, row + N, T(0));
+    else if (beta != T(1))
+      for (int64_t j = 0; j < N; ++j) row[j] *= beta;
+  }
+}
+
+// Integer arithmetic wraps around, as libtorch's, without signed-overflow UB.
+int64_t wrap_mul(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
+}
+int64_t wrap_add(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
+}
+
+// Below this many multiply-adds per matrix, one BLAS call cannot use a second
+// thread well, so a batch is split across threads instead (each call then runs
+// single-threaded: oneDNN and OpenBLAS both stay on the calling thread for such
+// sizes inside a parallel region). Measured: see gemm_batched.
+constexpr int64_t kSmallGemm = 64 * 64 * 64;
+
+}  // namespace
+
+std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
+  // A stride along a dim of size 1 is never used to step, so any value works there.
+  if ((col_stride == 1 || cols <= 1) && (rows <= 1 || row_stride >= std::max<int64_t>(1, cols)))
+    return BlasMatrix{false, rows <= 1 ? std::max<int64_t>(1, cols) : row_stride};
+  if ((row_stride == 1 || rows <= 1) && (cols <= 1 || col_stride >= std::max<int64_t>(1, rows)))
+    return BlasMatrix{true, cols <= 1 ? std::max<int64_t>(1, rows) : col_stride};
+  return std::nullopt;
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0.0f) return scale_rows(M, N, beta, C, ldc);
+  const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
+                                          beta, C, ldc);
+  TG_INTERNAL_ASSERT(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+          const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == 0.0) return scale_rows(M, N, beta, C, ldc);
+  cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(M), static_cast<blasint>(N), static_cast<blasint>(K), alpha, A,
+              static_cast<blasint>(lda), B, static_cast<blasint>(ldb), beta, C, static_cast<blasint>(ldc));
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t alpha, const int64_t* A, int64_t lda,
+          const int64_t* B, int64_t ldb, int64_t beta, int64_t* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  scale_rows(M, N, beta, C, ldc);
+  if (K == 0 || alpha == 0) return;
+  const int64_t a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
+  const int64_t b_row = trans_b ? 1 : ldb, b_col = trans_b ? ldb : 1;
+  for (int64_t i = 0; i < M; ++i) {
+    int64_t* c = C + i * ldc;
+    for (int64_t p = 0; p < K; ++p) {
+      const int64_t a = wrap_mul(alpha, A[i * a_row + p * a_col]);
+      const int64_t* b = B + p * b_row;
+      for (int64_t j = 0; j < N; ++j) c[j] = wrap_add(c[j], wrap_mul(a, b[j * b_col]));
+    }
+  }
+}
+
+template <class T>
+void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                  int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
+                  int64_t stride_c) {
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b)
+      gemm(trans_a, trans_b, M, N, K, alpha, A + b * stride_a, lda, B + b * stride_b, ldb, beta, C + b * stride_c,
+           ldc);
+  };
+  const int64_t work = M * N * std::max<int64_t>(K, 1);
+  if (work >= kSmallGemm) return run(0, batch);
+  core::parallel_for(batch, std::max<int64_t>(1, kSmallGemm / 4 / work), run);
+}
+
+template void gemm_batched<float>(int64_t, bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                                  int64_t, const float*, int64_t, int64_t, float, float*, int64_t, int64_t);
+template void gemm_batched<double>(int64_t, bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
+                                   int64_t, const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
+template void gemm_batched<int64_t>(int64_t, bool, bool, int64_t, int64_t, int64_t, int64_t, const int64_t*, int64_t,
+                                    int64_t, const int64_t*, int64_t, int64_t, int64_t, int64_t*, int64_t, int64_t);
+
+}  // namespace tg::kernels

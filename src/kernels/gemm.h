@@ -1,0 +1,38 @@
+#pragma once
+// Matrix products on raw row-major memory, no autograd: float32 through oneDNN's
+// dnnl_sgemm, float64 through OpenBLAS's cblas_dgemm, int64 through a plain loop
+// (libtorch multiplies integer matrices too; that path is for correctness only).
+#include <cstdint>
+#include <optional>
+
+namespace tg::kernels {
+
+// How BLAS reads a rows x cols matrix whose elements are row_stride / col_stride
+// apart: row-major with leading dimension ld, or (trans) as the transpose of a
+// row-major cols x rows matrix. nullopt when neither fits (both strides above 1,
+// or broadcast rows/columns): the caller copies it to contiguous memory then.
+struct BlasMatrix {
+  bool trans = false;
+  int64_t ld = 1;
+};
+std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride);
+
+// C = alpha * op(A) * op(B) + beta * C, all row-major; op(X) is X, or X transposed
+// when its flag is set; op(A) is M x K, op(B) K x N, C M x N. With beta == 0, C is
+// written without being read (it may hold garbage or NaN); with alpha == 0 or
+// K == 0, A and B are not read.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
+          const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t alpha, const int64_t* A, int64_t lda,
+          const int64_t* B, int64_t ldb, int64_t beta, int64_t* C, int64_t ldc);
+
+// gemm on `batch` matrix triples at A + b * stride_a, B + b * stride_b and
+// C + b * stride_c (a stride of 0 reuses one matrix for every batch).
+template <class T>
+void gemm_batched(int64_t batch, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                  int64_t lda, int64_t stride_a, const T* B, int64_t ldb, int64_t stride_b, T beta, T* C, int64_t ldc,
+                  int64_t stride_c);
+
+}  // namespace tg::kernels

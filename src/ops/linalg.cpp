@@ -1,0 +1,278 @@
+// Matrix products: mm, bmm, addmm and matmul, which dispatches to dot, mv, mm or
+// bmm exactly as libtorch 1.13's does (so results carry the same grad_fn), with
+// their backward formulas from libtorch's derivatives.yaml.
+#include "kernels/gemm.h"
+#include "ops/op_helpers.h"
+
+namespace tg {
+namespace {
+using namespace ops;
+
+// A 2-D matrix or 3-D batch as the GEMM kernel reads it: the tensor itself when
+// BLAS can read its strides (a transposed view goes through the transpose flag),
+// else a contiguous copy.
+struct Operand {
+  Tensor t;
+  kernels::BlasMatrix layout;
+  int64_t batch_stride;
+};
+
+Operand operand(const Tensor& m) {
+  const int64_t nd = m.dim();
+  auto layout_of = [nd](const Tensor& x) {
+    return kernels::blas_layout(x.size(nd - 2), x.size(nd - 1), x.stride(nd - 2), x.stride(nd - 1));
+  };
+  if (auto layout = layout_of(m)) return {m, *layout, nd == 3 ? m.stride(0) : 0};
+  Tensor copy = contiguous_raw(m);
+  return {copy, *layout_of(copy), nd == 3 ? copy.stride(0) : 0};
+}
+
+// out = beta * init + alpha * a @ b, for a [(B,) M, K] and b [(B,) K, N] of out's
+// dtype and a fresh contiguous out [(B,) M, N]; init (broadcast to out) is read
+// only when beta != 0. `op` names the operation in libtorch's dtype error.
+void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha, const Scalar& beta,
+               const Tensor& init, const char* op) {
+  const int64_t nd = a.dim();
+  const int64_t M = a.size(nd - 2), K = a.size(nd - 1), N = b.size(nd - 1);
+  const int64_t batch = nd == 3 ? a.size(0) : 1;
+  kernels::visit_numeric(out.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    if (out.numel() == 0) return;
+    const T be = beta.to<T>();
+    if (be != T(0)) copy_raw(out, init);
+    T* c = out.data_ptr<T>();
+    if (K == 0) {
+      kernels::gemm_batched<T>(batch, false, false, M, N, 0, alpha.to<T>(), nullptr, 1, 0, nullptr, 1, 0, be, c, N,
+                               M * N);
+      return;
+    }
+    const Operand A = operand(a), B = operand(b);
+    kernels::gemm_batched<T>(batch, A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
+                             A.layout.ld, A.batch_stride, B.t.data_ptr<T>(), B.layout.ld, B.batch_stride, be, c, N,
+                             M * N);
+  });
+}
+
+void check_same_dtype(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.dtype() == b.dtype(), "expected scalar type ", a.dtype(), " but found ", b.dtype());
+}
+
+void check_multipliable(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.size(1) == b.size(0), "mat1 and mat2 shapes cannot be multiplied (", a.size(0), "x", a.size(1), " and ",
+           b.size(0), "x", b.size(1), ")");
+}
+
+// libtorch's maybe_multiply: t itself when s is 1.
+Tensor times(const Tensor& t, const Scalar& s) { return s.toDouble() == 1.0 ? t : t * s; }
+
+// A transposed view of contiguous memory, such as the weight in x @ W.t().
+bool column_major(const Tensor& m) { return m.stride(0) == 1 && m.stride(1) == m.size(0); }
+
+// Gradients of alpha * mat1 @ mat2 (libtorch's mm_mat1_backward / mm_mat2_backward):
+// for a column-major operand the product is computed transposed, so the gradient
+// comes out with that operand's layout (W.t()'s gradient transposes back to a
+// contiguous gradient for W).
+Tensor mm_mat1_backward(const Tensor& g, const Tensor& mat2, bool mat1_column_major, const Scalar& alpha) {
+  return times(mat1_column_major ? tg::mm(mat2, g.t()).t() : tg::mm(g, mat2.t()), alpha);
+}
+Tensor mm_mat2_backward(const Tensor& g, const Tensor& mat1, bool mat2_column_major, const Scalar& alpha) {
+  return times(mat2_column_major ? tg::mm(g.t(), mat1).t() : tg::mm(mat1.t(), g), alpha);
+}
+
+// A vector as a rows x cols matrix sharing its memory (for dot and mv).
+Tensor vector_as_matrix(const Tensor& v, int64_t rows, int64_t cols) {
+  const int64_t s = v.stride(0);
+  return alias(v, {rows, cols}, {rows == 1 ? s * cols : s, rows == 1 ? s : 1}, v.storage_offset());
+}
+
+Tensor dot(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.dtype() == b.dtype(), "dot : expected both vectors to have same dtype, but found ", a.dtype(), " and ",
+           b.dtype());
+  TG_CHECK(a.numel() == b.numel(), "inconsistent tensor size, expected tensor [", a.numel(), "] and src [", b.numel(),
+           "] to have the same number of elements, but got ", a.numel(), " and ", b.numel(), " elements respectively");
+  const int64_t K = a.numel();
+  Tensor out = empty({}, a.dtype());
+  gemm_into(alias(out, {1, 1}, {1, 1}, 0), vector_as_matrix(a, 1, K), vector_as_matrix(b, K, 1), 1, 0, Tensor(),
+            "dot");
+  if (needs_record(a, b)) {
+    auto node = make_node("DotBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(), n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
+    }, a, b);
+    node->save(save_if(node->needs_input_grad(1), a), false);
+    node->save(save_if(node->needs_input_grad(0), b), false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor mv(const Tensor& m, const Tensor& v) {
+  TG_CHECK(m.size(1) == v.size(0), "size mismatch, got ", m.size(0), ", ", m.size(0), "x", m.size(1), ",", v.size(0));
+  check_same_dtype(m, v);
+  Tensor out = empty({m.size(0)}, m.dtype());
+  gemm_into(alias(out, {m.size(0), 1}, {1, 1}, 0), m, vector_as_matrix(v, v.size(0), 1), 1, 0, Tensor(),
+            "addmv_impl_cpu");
+  if (needs_record(m, v)) {
+    auto node = make_node("MvBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? g.unsqueeze(1) * n.saved(1) : Tensor(),
+              n.needs_input_grad(1) ? mv(n.saved(0).t(), g) : Tensor()};
+    }, m, v);
+    node->save(save_if(node->needs_input_grad(1), m), false);
+    node->save(save_if(node->needs_input_grad(0), v), false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+// A fresh product seen with another shape: libtorch's _unsafe_view, which is not a
+// view for autograd (nothing else holds the product).
+Tensor unsafe_view(const Tensor& t, IntArrayRef shape) {
+  Tensor out = alias(t, shape, core::contiguous_strides(shape), t.storage_offset());
+  if (needs_record(t)) {
+    DimVector in_shape(t.sizes());
+    auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {
+      return {g.reshape(in_shape)};
+    }, t);
+    set_history(out, node);
+  }
+  return out;
+}
+
+// libtorch's in-place squeeze_(0) of the fresh product in vector @ matrix.
+Tensor squeeze_first(const Tensor& t) {
+  Tensor out = alias(t, t.sizes().slice(1), t.strides().slice(1), t.storage_offset());
+  if (needs_record(t)) {
+    auto node = make_node("SqueezeBackward3", [](Node&, const Tensor& g) -> variable_list { return {g.unsqueeze(0)}; },
+                          t);
+    set_history(out, node);
+  }
+  return out;
+}
+
+// libtorch 1.13's choice of one mm/mv over the batch of the larger operand folded
+// into its rows: always for an N-D operand against a vector or matrix, except a
+// 3-D one whose last two dims are transposed in place (a permute(0, 2, 1) of
+// contiguous memory), which folding would copy while bmm reads it through the
+// GEMM's transpose flag.
+bool should_fold(const Tensor& t1, int64_t dim2) {
+  if (t1.dim() < 3 || dim2 > 2) return false;
+  return !(t1.dim() == 3 && dim2 == 2 && t1.stride(2) != 1 && t1.stride(0) == t1.size(1) * t1.size(2));
+}
+
+// N-D @ 1-D/2-D (or the reverse, computed transposed) as one mm or mv.
+Tensor matmul_folded(const Tensor& a, const Tensor& b) {
+  const bool transpose = b.dim() > a.dim();
+  const Tensor t1 = transpose ? b.mT() : a;
+  const Tensor t2 = !transpose ? b : a.dim() == 2 ? a.t() : a;
+  DimVector out_shape(t1.sizes().slice(0, t1.dim() - 1));
+  const Tensor folded = t1.reshape({core::numel_of(out_shape), t1.size(-1)});
+  if (t2.dim() == 1) return unsafe_view(mv(folded, t2), out_shape);
+  out_shape.push_back(t2.size(1));
+  Tensor out = unsafe_view(tg::mm(folded, t2), out_shape);
+  return transpose ? out.mT().contiguous() : out;
+}
+
+// Batched product with broadcast batch dims, both operands at least 2-D.
+Tensor matmul_batched(const Tensor& a, const Tensor& b) {
+  const int64_t n = a.size(-2), m1 = a.size(-1), m2 = b.size(-2), p = b.size(-1);
+  const DimVector batch = core::broadcast_shapes(a.sizes().slice(0, a.dim() - 2), b.sizes().slice(0, b.dim() - 2));
+  const int64_t count = core::numel_of(batch);
+  DimVector a_shape(batch), b_shape(batch), out_shape(batch);
+  a_shape.push_back(n);
+  a_shape.push_back(m1);
+  b_shape.push_back(m2);
+  b_shape.push_back(p);
+  out_shape.push_back(n);
+  out_shape.push_back(p);
+  const Tensor a3 = a.expand(a_shape).reshape({count, n, m1});
+  const Tensor b3 = b.expand(b_shape).reshape({count, m2, p});
+  return unsafe_view(tg::bmm(a3, b3), out_shape);
+}
+
+}  // namespace
+
+Tensor mm(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.dim() == 2, "self must be a matrix");
+  TG_CHECK(b.dim() == 2, "mat2 must be a matrix");
+  check_multipliable(a, b);
+  check_same_dtype(a, b);
+  Tensor out = empty({a.size(0), b.size(1)}, a.dtype());
+  gemm_into(out, a, b, 1, 0, Tensor(), "addmm_impl_cpu_");
+  if (needs_record(a, b)) {
+    const bool a_col = column_major(a), b_col = column_major(b);
+    auto node = make_node("MmBackward0", [a_col, b_col](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? mm_mat1_backward(g, n.saved(1), a_col, 1) : Tensor(),
+              n.needs_input_grad(1) ? mm_mat2_backward(g, n.saved(0), b_col, 1) : Tensor()};
+    }, a, b);
+    node->save(save_if(node->needs_input_grad(1), a), false);
+    node->save(save_if(node->needs_input_grad(0), b), false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar& beta, const Scalar& alpha) {
+  TG_CHECK(bias.dtype() == b.dtype(), "self and mat2 must have the same dtype");
+  TG_CHECK(a.dtype() == b.dtype(), "mat1 and mat2 must have the same dtype");
+  TG_CHECK(a.dim() == 2, "mat1 must be a matrix, got ", a.dim(), "-D tensor");
+  TG_CHECK(b.dim() == 2, "mat2 must be a matrix, got ", b.dim(), "-D tensor");
+  check_multipliable(a, b);
+  const DimVector out_shape{a.size(0), b.size(1)};
+  Tensor init;
+  {
+    AutoGradMode no_grad(false);
+    init = bias.expand(out_shape);
+  }
+  Tensor out = empty(out_shape, a.dtype());
+  gemm_into(out, a, b, alpha, beta, init, "addmm_impl_cpu_");
+  if (needs_record(bias, a, b)) {
+    const bool a_col = column_major(a), b_col = column_major(b);
+    auto node = make_node("AddmmBackward0", [a_col, b_col, beta, alpha](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? times(g, beta) : Tensor(),
+              n.needs_input_grad(1) ? mm_mat1_backward(g, n.saved(1), a_col, alpha) : Tensor(),
+              n.needs_input_grad(2) ? mm_mat2_backward(g, n.saved(0), b_col, alpha) : Tensor()};
+    }, bias, a, b);
+    node->save(save_if(node->needs_input_grad(2), a), false);
+    node->save(save_if(node->needs_input_grad(1), b), false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor bmm(const Tensor& a, const Tensor& b) {
+  TG_CHECK(a.dim() == 3, "batch1 must be a 3D tensor");
+  TG_CHECK(b.dim() == 3, "batch2 must be a 3D tensor");
+  TG_CHECK(b.size(0) == a.size(0) && b.size(1) == a.size(2),
+           "Expected size for first two dimensions of batch2 tensor to be: [", a.size(0), ", ", a.size(2),
+           "] but got: [", b.size(0), ", ", b.size(1), "].");
+  check_same_dtype(a, b);
+  Tensor out = empty({a.size(0), a.size(1), b.size(2)}, a.dtype());
+  gemm_into(out, a, b, 1, 0, Tensor(), "bmm");
+  if (needs_record(a, b)) {
+    auto node = make_node("BmmBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? g.bmm(n.saved(1).transpose(1, 2)) : Tensor(),
+              n.needs_input_grad(1) ? n.saved(0).transpose(1, 2).bmm(g) : Tensor()};
+    }, a, b);
+    node->save(save_if(node->needs_input_grad(1), a), false);
+    node->save(save_if(node->needs_input_grad(0), b), false);
+    set_history(out, node);
+  }
+  return out;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  const int64_t da = a.dim(), db = b.dim();
+  TG_CHECK(da != 0 && db != 0, "both arguments to matmul need to be at least 1D, but they are ", da, "D and ", db,
+           "D");
+  if (da == 1 && db == 1) return dot(a, b);
+  if (da == 2 && db == 1) return mv(a, b);
+  if (da == 1 && db == 2) return squeeze_first(tg::mm(a.unsqueeze(0), b));
+  if (da == 2 && db == 2) return tg::mm(a, b);
+  if (should_fold(a, db) || should_fold(b, da)) return matmul_folded(a, b);
+  return matmul_batched(a, b);
+}
+
+Tensor Tensor::matmul(const Tensor& other) const { return tg::matmul(*this, other); }
+Tensor Tensor::mm(const Tensor& other) const { return tg::mm(*this, other); }
+Tensor Tensor::bmm(const Tensor& other) const { return tg::bmm(*this, other); }
+
+}  // namespace tg

@@ -4,6 +4,7 @@
 // namespace tg (see docs/API.md); this header includes all of it.
 #include "tensorgrad/array_ref.h"
 #include "tensorgrad/autograd.h"
+#include "tensorgrad/data.h"
 #include "tensorgrad/error.h"
 #include "tensorgrad/gradcheck.h"
 #include "tensorgrad/indexing.h"

@@ -10,6 +10,7 @@
 #include "tensorgrad/indexing.h"
 #include "tensorgrad/nn/functional.h"
 #include "tensorgrad/ops.h"
+#include "tensorgrad/optim.h"
 #include "tensorgrad/scalar.h"
 #include "tensorgrad/scalar_type.h"
 #include "tensorgrad/tensor.h"

@@ -8,6 +8,7 @@
 #include "tensorgrad/error.h"
 #include "tensorgrad/gradcheck.h"
 #include "tensorgrad/indexing.h"
+#include "tensorgrad/nn.h"
 #include "tensorgrad/nn/functional.h"
 #include "tensorgrad/ops.h"
 #include "tensorgrad/optim.h"

@@ -4,8 +4,8 @@
 //
 // Both optimizers are fed the same gradients (libtorch's, computed at libtorch's
 // parameters), so what is compared is the update alone: the parameters must
-// agree to float32 rounding (1e-6 relative), and in practice agree bit for bit
-// (Note [Optimizer rounding] in src/optim/fused_update.h). A second set of tests
+// agree to float32 rounding (1e-6 relative), and on CPUs with AVX2 and FMA they
+// agree bit for bit (Note [Optimizer rounding] in src/optim/fused_update.h). A second set of tests
 // lets each library compute its own gradients (its own matmul and reductions),
 // with a tolerance that allows for their different summation orders.
 #include <gtest/gtest.h>
@@ -23,6 +23,10 @@
 namespace {
 
 constexpr int64_t kBatch = 16, kIn = 7, kOut = 5;  // W has 35 elements: vector body and scalar tail
+
+// libtorch runs its AVX2 kernels, whose multiply-adds are fused as ours are
+// (Note [Optimizer rounding]); on other CPUs only the 1e-6 tolerance holds.
+bool bit_exact_expected() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 // Deterministic, irregular values in about [-1, 1].
 std::vector<double> wave(int64_t n, double phase) {
@@ -166,7 +170,9 @@ void run_shared_gradients(const Case& c, torch::ScalarType dtype, double tol) {
     }
   }
   // Same gradients, same operations in the same order: no element differs.
-  EXPECT_EQ(differing, 0) << c.name << ": elements differing from libtorch over ten steps";
+  if (bit_exact_expected()) {
+    EXPECT_EQ(differing, 0) << c.name << ": elements differing from libtorch over ten steps";
+  }
 }
 
 // Every case runs in one test: each test is a process of its own under ctest,
@@ -251,8 +257,12 @@ TEST(OptimTorchGroups, SGDAndAdamWithTwoGroups) {
       gm.b.mutable_grad() = to_tg(tm.b.grad());
       topt->step();
       gopt->step();
-      EXPECT_EQ(compare(gm.w, tm.w).differing, 0) << which << " step " << step;
-      EXPECT_EQ(compare(gm.b, tm.b).differing, 0) << which << " step " << step;
+      EXPECT_LE(compare(gm.w, tm.w).rel, 1e-6) << which << " step " << step;
+      EXPECT_LE(compare(gm.b, tm.b).rel, 1e-6) << which << " step " << step;
+      if (bit_exact_expected()) {
+        EXPECT_EQ(compare(gm.w, tm.w).differing, 0) << which << " step " << step;
+        EXPECT_EQ(compare(gm.b, tm.b).differing, 0) << which << " step " << step;
+      }
     }
     EXPECT_EQ(compare(g_frozen, t_frozen).differing, 0);
     EXPECT_EQ(gopt->state().size(), topt->state().size());

@@ -18,7 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "tensorgrad/tensorgrad.h"
+#include "tensorgrad/ops.h"
+#include "tensorgrad/optim.h"
 
 namespace {
 

@@ -22,5 +22,8 @@ targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 
 scripts/setup.sh
+# ccache (when CMake finds it) then shares compiled objects between clones and
+# build directories at the same depth, whatever their absolute path.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 cmake -S . -B "$dir" -DTG_BUILD_BENCH=OFF "${options[@]}"
 cmake --build "$dir" -j "${TG_JOBS:-2}" "${targets[@]}"

@@ -108,15 +108,22 @@ TEST(GemmKernel, EmptyInnerDimensionGivesBetaTimesC) {
 }
 
 TEST(GemmKernel, BatchedSmallMatricesMatchOneByOne) {
-  // 64 batches of 2x2 · 2x1 with a shared right operand (stride 0).
-  std::vector<double> a(64 * 4), c(64 * 2, -1);
-  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<double>(i);
-  const double b[2] = {1, 10};
-  kernels::gemm_batched<double>(64, false, false, 2, 1, 2, 1.0, a.data(), 2, 4, b, 1, 0, 0.0, c.data(), 1, 2);
-  for (int64_t k = 0; k < 64; ++k) {
-    EXPECT_EQ(c[k * 2], a[k * 4] + 10 * a[k * 4 + 1]);
-    EXPECT_EQ(c[k * 2 + 1], a[k * 4 + 2] + 10 * a[k * 4 + 3]);
-  }
+  // 64 products of 16x16 · 16x16 (split across threads) with a shared right operand
+  // (stride 0); small integer values, so every sum is exact in float.
+  const int64_t n = 16, batch = 64;
+  std::vector<float> a(batch * n * n), b(n * n), c(batch * n * n, -1), expected(batch * n * n);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+  kernels::gemm_batched<float>(batch, false, true, n, n, n, 1.0f, a.data(), n, n * n, b.data(), n, 0, 0.0f, c.data(),
+                               n, n * n);
+  for (int64_t k = 0; k < batch; ++k)
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float sum = 0;
+        for (int64_t p = 0; p < n; ++p) sum += a[(k * n + i) * n + p] * b[j * n + p];
+        expected[(k * n + i) * n + j] = sum;
+      }
+  EXPECT_EQ(c, expected);
 }
 
 // ---- mm ---------------------------------------------------------------------------------------

@@ -133,38 +133,23 @@ std::vector<double> torch_values(const torch::Tensor& t) {
 std::string name_of(const tg::Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
 std::string name_of(const torch::Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
 
-struct Param {
-  Case c;
-  torch::ScalarType dtype;
-};
-void PrintTo(const Param& p, std::ostream* os) { *os << p.c.name << "/" << p.dtype; }
-
-std::vector<Param> params() {
-  std::vector<Param> out;
-  for (const Case& c : cases())
-    for (torch::ScalarType t : {torch::kFloat, torch::kDouble}) out.push_back({c, t});
-  return out;
-}
-
-class LinalgParity : public ::testing::TestWithParam<Param> {};
-
-TEST_P(LinalgParity, ForwardNameAndGradientsMatch) {
-  const Param& p = GetParam();
-  const double rtol = p.dtype == torch::kDouble ? 1e-12 : 1e-5;
-  std::mt19937_64 gen(std::hash<std::string>{}(p.c.name));
+// One check of a case in one dtype.
+void check_case(const Case& c, torch::ScalarType dtype) {
+  const double rtol = dtype == torch::kDouble ? 1e-12 : 1e-5;
+  std::mt19937_64 gen(std::hash<std::string>{}(c.name));
   std::vector<tg::Tensor> tg_in;
   std::vector<torch::Tensor> torch_in;
-  for (const Spec& s : p.c.inputs) {
-    Pair pair = make(s, p.dtype, gen);
+  for (const Spec& s : c.inputs) {
+    Pair pair = make(s, dtype, gen);
     tg_in.push_back(pair.tg);
     torch_in.push_back(pair.torch);
   }
-  tg::Tensor got = p.c.tg_fn(tg_in);
-  torch::Tensor expected = p.c.torch_fn(torch_in);
+  tg::Tensor got = c.tg_fn(tg_in);
+  torch::Tensor expected = c.torch_fn(torch_in);
   ASSERT_TRUE(same(got, expected, rtol));
   EXPECT_EQ(name_of(got), name_of(expected));
 
-  Pair g = make({expected.sizes().vec()}, p.dtype, gen);
+  Pair g = make({expected.sizes().vec()}, dtype, gen);
   got.backward(g.tg.detach());
   expected.backward(g.torch.detach());
   for (size_t i = 0; i < tg_in.size(); ++i) {
@@ -172,15 +157,19 @@ TEST_P(LinalgParity, ForwardNameAndGradientsMatch) {
     // A contiguous leaf gets a contiguous gradient (W in x @ W.t() too: the backward
     // computes it transposed). Views as leaves are left out: libtorch then gives the
     // gradient the leaf's own strides, which is the engine's business, not the op's.
-    if (p.c.inputs[i].layout == Layout::Contiguous)
+    if (c.inputs[i].layout == Layout::Contiguous)
       EXPECT_TRUE(tg_in[i].grad().is_contiguous()) << "gradient of input " << i;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Linalg, LinalgParity, ::testing::ValuesIn(params()),
-                         [](const ::testing::TestParamInfo<Param>& info) {
-                           return info.param.c.name + (info.param.dtype == torch::kFloat ? "_float" : "_double");
-                         });
+// All cases in one test: each ctest process pays for loading libtorch once.
+TEST(LinalgParity, ForwardNameAndGradientsMatch) {
+  for (const Case& c : cases())
+    for (torch::ScalarType t : {torch::kFloat, torch::kDouble}) {
+      SCOPED_TRACE(c.name + (t == torch::kFloat ? " float32" : " float64"));
+      check_case(c, t);
+    }
+}
 
 // ---- error messages ----------------------------------------------------------------------------
 struct ErrorCase {
@@ -190,7 +179,6 @@ struct ErrorCase {
   std::vector<std::vector<int64_t>> shapes;
   std::vector<torch::ScalarType> dtypes;  // per input; float when absent
 };
-void PrintTo(const ErrorCase& c, std::ostream* os) { *os << c.name; }
 
 std::vector<ErrorCase> error_cases() {
   const auto D = torch::kDouble, L = torch::kLong, B = torch::kBool, F = torch::kFloat;
@@ -231,37 +219,34 @@ std::vector<ErrorCase> error_cases() {
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-class LinalgErrorParity : public ::testing::TestWithParam<ErrorCase> {};
-
-TEST_P(LinalgErrorParity, SameMessage) {
-  const ErrorCase& c = GetParam();
-  std::vector<tg::Tensor> tg_in;
-  std::vector<torch::Tensor> torch_in;
-  for (size_t i = 0; i < c.shapes.size(); ++i) {
-    const torch::ScalarType t = i < c.dtypes.size() ? c.dtypes[i] : torch::kFloat;
-    torch_in.push_back(torch::zeros(c.shapes[i], t));
-    tg_in.push_back(tg::zeros(c.shapes[i], t == torch::kFloat    ? tg::kFloat
-                                           : t == torch::kDouble ? tg::kDouble
-                                           : t == torch::kLong   ? tg::kLong
-                                                                 : tg::kBool));
+TEST(LinalgParity, SameErrorMessages) {
+  for (const ErrorCase& c : error_cases()) {
+    SCOPED_TRACE(c.name);
+    std::vector<tg::Tensor> tg_in;
+    std::vector<torch::Tensor> torch_in;
+    for (size_t i = 0; i < c.shapes.size(); ++i) {
+      const torch::ScalarType t = i < c.dtypes.size() ? c.dtypes[i] : torch::kFloat;
+      torch_in.push_back(torch::zeros(c.shapes[i], t));
+      tg_in.push_back(tg::zeros(c.shapes[i], t == torch::kFloat    ? tg::kFloat
+                                             : t == torch::kDouble ? tg::kDouble
+                                             : t == torch::kLong   ? tg::kLong
+                                                                   : tg::kBool));
+    }
+    std::string torch_message;
+    try {
+      c.torch_fn(torch_in);
+    } catch (const c10::Error& e) {
+      torch_message = first_line(e.what_without_backtrace());
+    }
+    EXPECT_FALSE(torch_message.empty()) << "libtorch accepted it";
+    std::string tg_message;
+    try {
+      c.tg_fn(tg_in);
+    } catch (const tg::Error& e) {
+      tg_message = first_line(e.what());
+    }
+    EXPECT_EQ(tg_message, torch_message);
   }
-  std::string torch_message;
-  try {
-    c.torch_fn(torch_in);
-  } catch (const c10::Error& e) {
-    torch_message = first_line(e.what_without_backtrace());
-  }
-  ASSERT_FALSE(torch_message.empty()) << "libtorch accepted it";
-  std::string tg_message;
-  try {
-    c.tg_fn(tg_in);
-  } catch (const tg::Error& e) {
-    tg_message = first_line(e.what());
-  }
-  EXPECT_EQ(tg_message, torch_message);
 }
-
-INSTANTIATE_TEST_SUITE_P(Linalg, LinalgErrorParity, ::testing::ValuesIn(error_cases()),
-                         [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
 }  // namespace

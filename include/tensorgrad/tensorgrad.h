@@ -14,5 +14,6 @@
 #include "tensorgrad/optim.h"
 #include "tensorgrad/scalar.h"
 #include "tensorgrad/scalar_type.h"
+#include "tensorgrad/serialize.h"
 #include "tensorgrad/tensor.h"
 #include "tensorgrad/tensor_options.h"

@@ -2,7 +2,9 @@
 // every reduction and option, libtorch's node names and error messages, finite-
 // difference gradient checks in float64 and second derivatives.
 #include <cmath>
+#include <limits>
 
+#include "kernels/vec_exp.h"
 #include "support/test_support.h"
 
 using namespace tg;
@@ -630,4 +632,23 @@ TEST(FunctionalActivations, GeluSoftmaxLogSoftmax) {
   EXPECT_TENSOR(s, {2}, {0.25, 0.75}, 1e-7);
   EXPECT_TENSOR(F::log_softmax(f, 0), {2}, {std::log(0.25), std::log(0.75)}, 1e-6);
   EXPECT_EQ(F::log_softmax(f, F::LogSoftmaxFuncOptions(-1)).dtype(), kFloat);
+}
+
+// ---- the vectorisable exp of the fused kernels ------------------------------------------------------
+TEST(VecExp, AgreesWithStdExpToAboutOneUlp) {
+  double worst_double = 0, worst_float = 0;
+  for (int i = 0; i <= 100000; ++i) {
+    const double x = -708.0 + 708.0 * i / 100000.0;
+    worst_double = std::max(worst_double, std::abs(kernels::vec_exp(x) - std::exp(x)) / std::exp(x));
+    const float xf = -87.0f + 87.0f * static_cast<float>(i) / 100000.0f;
+    worst_float = std::max(
+        worst_float, std::abs(static_cast<double>(kernels::vec_exp(xf)) - std::exp(double(xf))) / std::exp(double(xf)));
+  }
+  EXPECT_LT(worst_double, 4e-16);
+  EXPECT_LT(worst_float, 2e-7);
+  EXPECT_EQ(kernels::vec_exp(0.0), 1.0);
+  EXPECT_EQ(kernels::vec_exp(0.0f), 1.0f);
+  EXPECT_EQ(kernels::vec_exp(-1000.0), 0.0);
+  EXPECT_EQ(kernels::vec_exp(-std::numeric_limits<float>::infinity()), 0.0f);
+  EXPECT_TRUE(std::isnan(kernels::vec_exp(std::nan(""))));
 }

@@ -14,7 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "tensorgrad/tensorgrad.h"
+#include "tensorgrad/autograd.h"
+#include "tensorgrad/nn/functional.h"
 
 namespace {
 
@@ -539,24 +540,8 @@ tg::Tensor from_torch(const torch::Tensor& t) {
 
 std::string torch_dtype_name(torch::ScalarType t) { return c10::toString(t); }
 
-struct Run {
-  const Case* c;
-  bool f64;
-};
-
-class LossesTorchParity : public ::testing::TestWithParam<Run> {};
-
-std::vector<Run> runs() {
-  static const std::vector<Case> cases = loss_cases();
-  std::vector<Run> r;
-  for (const Case& c : cases)
-    for (bool f64 : {false, true}) r.push_back({&c, f64});
-  return r;
-}
-
-TEST_P(LossesTorchParity, ValuesGradientsAndNodesMatch) {
-  const Case& c = *GetParam().c;
-  const bool f64 = GetParam().f64;
+// One case in one floating dtype.
+void check_case(const Case& c, bool f64) {
   std::vector<tg::Tensor> a;
   std::vector<torch::Tensor> b;
   bool float32_inputs = false;
@@ -608,23 +593,16 @@ TEST_P(LossesTorchParity, ValuesGradientsAndNodesMatch) {
   }
 }
 
-std::string run_name(const ::testing::TestParamInfo<Run>& info) {
-  return info.param.c->name + (info.param.f64 ? "_Float64" : "_Float32");
+// All cases in a few tests: each ctest process pays for loading libtorch once.
+TEST(LossesTorchParity, ValuesGradientsAndNodesMatch) {
+  for (const Case& c : loss_cases())
+    for (bool f64 : {false, true}) {
+      SCOPED_TRACE(c.name + (f64 ? " float64" : " float32"));
+      check_case(c, f64);
+    }
 }
 
-INSTANTIATE_TEST_SUITE_P(Losses, LossesTorchParity, ::testing::ValuesIn(runs()), run_name);
-
-class LossesTorchErrors : public ::testing::TestWithParam<const Case*> {};
-
-std::vector<const Case*> error_runs() {
-  static const std::vector<Case> cases = error_cases();
-  std::vector<const Case*> r;
-  for (const Case& c : cases) r.push_back(&c);
-  return r;
-}
-
-TEST_P(LossesTorchErrors, BothRaiseWithTheSameWording) {
-  const Case& c = *GetParam();
+void check_error_case(const Case& c) {
   std::vector<tg::Tensor> a;
   std::vector<torch::Tensor> b;
   for (const In& in : c.inputs) {
@@ -654,8 +632,12 @@ TEST_P(LossesTorchErrors, BothRaiseWithTheSameWording) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Losses, LossesTorchErrors, ::testing::ValuesIn(error_runs()),
-                         [](const ::testing::TestParamInfo<const Case*>& info) { return info.param->name; });
+TEST(LossesTorchErrors, BothRaiseWithTheSameWording) {
+  for (const Case& c : error_cases()) {
+    SCOPED_TRACE(c.name);
+    check_error_case(c);
+  }
+}
 
 TEST(LossesTorchParity, InPlaceLeakyReluWithNegativeSlopeRefusesBackwardAlike) {
   torch::Tensor b = torch::tensor({-1.0, 2.0}, torch::requires_grad());

@@ -452,6 +452,28 @@ TEST(CrossEntropy, FusedBackwardMatchesDifferentiableFormula) {
   EXPECT_TRUE(allclose(fused, graph.detach(), 1e-12, 1e-14));
 }
 
+TEST(CrossEntropy, LargeInputsGiveTheSameResultOnAnyThreadCount) {
+  // Big enough for the row loop to split over threads (rows x classes > 32k).
+  manual_seed(7);
+  Tensor x = (randn({64, 300, 8}) * 5).requires_grad_();
+  Tensor t = randint(300, {64, 8});
+  auto opts = F::CrossEntropyFuncOptions().label_smoothing(0.1).ignore_index(3);
+  const int threads = get_num_threads();
+  std::vector<Tensor> losses, grads;
+  for (int n : {1, 2}) {
+    set_num_threads(n);
+    Tensor loss = F::cross_entropy(x, t, opts);
+    losses.push_back(loss.detach());
+    grads.push_back(ag::grad({loss}, {x})[0]);
+  }
+  set_num_threads(threads);
+  EXPECT_TRUE(equal(losses[0], losses[1]));
+  EXPECT_TRUE(equal(grads[0], grads[1]));
+  // Each position's gradient sums to zero over the classes: softmax and the
+  // smoothed target both sum to one (times the position's scale).
+  EXPECT_LT(grads[0].sum({1}).abs().max().item<float>(), 1e-7f);
+}
+
 TEST(CrossEntropy, SecondDerivativeIsSoftmaxJacobian) {
   Tensor x = leaf({0, 0}, {1, 2});
   // d/dx of (softmax(x) - onehot(0)) at p = [0.5, 0.5] is diag(p) - p p^T = [[0.25, -0.25], [-0.25, 0.25]]

@@ -26,8 +26,10 @@ void softmax(const T* in, T* out, int64_t outer, int64_t dim, int64_t inner) {
       T s = 0;
       if constexpr (Log) {
         for (int64_t d = 0; d < dim; ++d) s += std::exp(x[d * inner] - m);
-        const T lse = std::log(s) + m;
-        for (int64_t d = 0; d < dim; ++d) y[d * inner] = x[d * inner] - lse;
+        // (x - m) - log(s), not x - (m + log(s)): m + log(s) rounds to m's ulp,
+        // which for large logits (1e4 in float32) is 1e-3.
+        const T log_s = std::log(s);
+        for (int64_t d = 0; d < dim; ++d) y[d * inner] = (x[d * inner] - m) - log_s;
       } else {
         for (int64_t d = 0; d < dim; ++d) {
           T v = std::exp(x[d * inner] - m);

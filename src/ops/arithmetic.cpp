@@ -191,13 +191,16 @@ Tensor operator+(const Tensor& a, const Scalar& b) { return add(a, b); }
 Tensor operator+(const Scalar& a, const Tensor& b) { return add(b, a); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, b); }
-Tensor operator-(const Scalar& a, const Tensor& b) { return rsub(b, a); }
+// Scalar on the left of - and /: as libtorch's C++ operators, a tensor like b filled
+// with the scalar, then the in-place op (so `2.5 - int_tensor` is int64 and
+// `1 / int_tensor` raises, as there).
+Tensor operator-(const Scalar& a, const Tensor& b) { return full_like(b, a).sub_(b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, b); }
 Tensor operator*(const Scalar& a, const Tensor& b) { return mul(b, a); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator/(const Tensor& a, const Scalar& b) { return div(a, b); }
-Tensor operator/(const Scalar& a, const Tensor& b) { return reciprocal(b) * a; }
+Tensor operator/(const Scalar& a, const Tensor& b) { return full_like(b, a).div_(b); }
 
 // ---- Tensor methods ----------------------------------------------------------------------------
 Tensor Tensor::add(const Tensor& o, const Scalar& alpha) const { return tg::add(*this, o, alpha); }

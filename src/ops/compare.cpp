@@ -69,6 +69,8 @@ Tensor where(const Tensor& condition, const Scalar& a, const Scalar& b) {
 }
 
 // ---- maximum / minimum (NaN propagates; ties split the gradient in half) ---------------------
+// As libtorch's formula, an operand gets the gradient unless it loses: where either
+// is NaN, neither loses and both get it.
 namespace {
 template <bool Max>
 Tensor extremum(const Tensor& a, const Tensor& b, const char* name) {
@@ -83,11 +85,10 @@ Tensor extremum(const Tensor& a, const Tensor& b, const char* name) {
   if (needs_record(a, b)) {
     auto node = make_node(name, [](Node& n, const Tensor& g) -> variable_list {
       Tensor x = n.saved(0), y = n.saved(1);
-      Tensor half = g / 2;
-      Tensor wins_a = Max ? x > y : x < y;
+      Tensor shared = where(x == y, g / 2, g);
       variable_list r(2);
-      if (n.needs_input_grad(0)) r[0] = where(x == y, half, where(wins_a, g, 0));
-      if (n.needs_input_grad(1)) r[1] = where(x == y, half, where(wins_a, 0, g));
+      if (n.needs_input_grad(0)) r[0] = where(Max ? x < y : x > y, 0, shared);
+      if (n.needs_input_grad(1)) r[1] = where(Max ? x > y : x < y, 0, shared);
       return r;
     }, a, b);
     node->save(a, false);

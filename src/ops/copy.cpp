@@ -125,8 +125,8 @@ Tensor Tensor::to(ScalarType dtype, bool, bool copy) const {
   if (dtype == this->dtype() && !copy) return *this;
   Tensor out = ops::cast(*this, dtype);
   if (out.is_same(*this)) out = tg::clone(*this);
-  else if (autograd::needs_record(*this)) {
-    TG_CHECK(tg::is_floating_point(dtype), autograd::messages::kRequiresGradDtype);
+  else if (autograd::needs_record(*this) && tg::is_floating_point(dtype)) {
+    // An integer or bool copy has no gradient: it simply does not require grad.
     auto node = autograd::make_node("ToCopyBackward0", [](Node&, const Tensor& g) -> variable_list { return {g}; }, *this);
     autograd::set_history(out, node);
   }

@@ -119,7 +119,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   TG_CHECK(weight.dim() == 2, "'weight' must be 2-D");
   TG_CHECK_INDEX(indices.dtype() == kLong, "Expected tensor for argument #1 'indices' to have one of the following "
                  "scalar types: Long; but got ", indices.toString(), " instead (while checking arguments for embedding)");
-  Tensor flat = check_index(indices, weight.size(0), "embedding");
+  Tensor flat = check_index(indices.reshape({-1}), weight.size(0), "embedding");
   DimVector out_shape(indices.sizes());
   out_shape.push_back(weight.size(1));
   Tensor out = index_select_raw(weight, 0, flat).view(out_shape);

@@ -137,8 +137,27 @@ Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
   return *this;
 }
 
-Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) { return add_(other, -alpha); }
-Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) { return add_(-other, alpha); }
+// sub's checks (no bool operands) and, with autograd, sub's node (SubBackward0/1);
+// otherwise the kernel of add_.
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+  if (dtype() == kBool || other.dtype() == kBool || needs_record(*this, other)) {
+    check_inplace_operand(*this, other, result_type(*this, other));
+    check_inplace(*this);
+    commit_inplace(*this, tg::sub(*this, other, alpha));
+    return *this;
+  }
+  return add_(other, -alpha);
+}
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+  if (dtype() == kBool || other.isBoolean() || needs_record(*this)) {
+    TG_CHECK(can_cast(result_type(*this, other), dtype()), "result type ", result_type(*this, other),
+             " can't be cast to the desired output type ", dtype());
+    check_inplace(*this);
+    commit_inplace(*this, tg::sub(*this, other, alpha));
+    return *this;
+  }
+  return add_(-other, alpha);
+}
 
 Tensor& Tensor::mul_(const Tensor& other) {
   check_inplace_operand(*this, other, result_type(*this, other));

@@ -184,7 +184,10 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
 }
 
 // ---- clamp ---------------------------------------------------------------------------------
-Tensor clamp(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max) {
+// Node names as libtorch's: clamp(min, max) records ClampBackward1 even with one
+// bound; clamp_min / clamp_max record their own.
+namespace {
+Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max, const char* name) {
   TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
   TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_cpu\" not implemented for 'Bool'");
   core::ResultType rt;
@@ -204,7 +207,6 @@ Tensor clamp(const Tensor& a, const optional<Scalar>& min, const optional<Scalar
       return x;
     });
   });
-  const char* name = min && max ? "ClampBackward1" : min ? "ClampMinBackward0" : "ClampMaxBackward0";
   record_unary(name, a, out, true, false, [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
     Tensor mask = min && max ? (x >= *min) * (x <= *max) : min ? x >= *min : x <= *max;
     return where(mask, g, 0);
@@ -212,8 +214,13 @@ Tensor clamp(const Tensor& a, const optional<Scalar>& min, const optional<Scalar
   return out;
 }
 
-Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp(a, min, nullopt); }
-Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp(a, nullopt, max); }
+}  // namespace
+
+Tensor clamp(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max) {
+  return clamp_impl(a, min, max, "ClampBackward1");
+}
+Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp_impl(a, min, nullopt, "ClampMinBackward0"); }
+Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp_impl(a, nullopt, max, "ClampMaxBackward0"); }
 
 // ---- predicates (no gradient) ------------------------------------------------------------------
 Tensor logical_not(const Tensor& a) {

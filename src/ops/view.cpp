@@ -125,11 +125,16 @@ Tensor Tensor::view(IntArrayRef shape) const {
 Tensor reshape(const Tensor& a, IntArrayRef shape) {
   DimVector sizes = core::infer_size(shape, a.numel());
   DimVector strides;
-  if (core::view_strides(a.sizes(), a.strides(), sizes, strides)) return a.view(sizes);
+  DimVector in_shape(a.sizes());
+  if (core::view_strides(a.sizes(), a.strides(), sizes, strides)) {
+    // A view, named as libtorch 1.13's reshape names it (_reshape_alias).
+    Tensor out = make_view(a, sizes, strides, a.storage_offset());
+    record_view("ReshapeAliasBackward0", a, out, [in_shape](const Tensor& g) { return g.reshape(in_shape); });
+    return out;
+  }
   // Not expressible as a view: copy, as libtorch (clone + _unsafe_view).
   Tensor copy = tg::clone(a);
   Tensor out = make_view(copy, sizes, core::contiguous_strides(sizes), 0);
-  DimVector in_shape(a.sizes());
   if (needs_record(copy)) {
     auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {
       return {g.reshape(in_shape)};
@@ -354,6 +359,11 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
         break;
       }
     }
+  }
+  if (r.is_same(*this)) {
+    // Only Ellipsis: still a new view, as libtorch's alias().
+    r = make_view(*this, sizes(), strides(), storage_offset());
+    record_view("AliasBackward0", *this, r, [](const Tensor& g) { return g; });
   }
   return r;
 }

@@ -70,7 +70,7 @@ std::vector<size_t> checked_inputs(const variable_list& inputs, const Namer& nam
     TG_CHECK(!x.is_floating_point() || x.dtype() == kDouble, label, ": ", name(i), " has dtype ", x.dtype(),
              "; finite differences need float64 inputs (int64 and bool inputs are passed through as constants)");
     if (!x.requires_grad()) continue;
-    for (int64_t d = 0; d < x.dim(); ++d)
+    for (int64_t d = 0; d < x.dim() && x.numel() > 1; ++d)
       TG_CHECK(x.stride(d) != 0 || x.size(d) <= 1, label, ": ", name(i),
                " has a dimension with stride 0; perturbing one of its elements would change several. Pass a "
                "non-overlapping tensor (e.g. x.contiguous()).");

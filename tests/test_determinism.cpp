@@ -1,0 +1,115 @@
+// Reductions are bit-identical whatever the thread count (Note [Deterministic
+// reductions] in src/kernels/reduce.h): each result is computed with 1 and with 2
+// threads and compared byte for byte, on sizes large enough to be split.
+#include <cstring>
+#include <functional>
+
+#include "support/test_support.h"
+
+using namespace tg;
+
+namespace {
+
+// Restores the thread count when a test ends.
+class ThreadsGuard {
+ public:
+  ThreadsGuard() : saved_(get_num_threads()) {}
+  ~ThreadsGuard() { set_num_threads(saved_); }
+  ThreadsGuard(const ThreadsGuard&) = delete;
+  ThreadsGuard& operator=(const ThreadsGuard&) = delete;
+
+ private:
+  int saved_;
+};
+
+// Values of mixed magnitudes, so that a different summation order would change
+// the rounding.
+Tensor mixed_values(IntArrayRef shape, ScalarType dtype) {
+  manual_seed(1234);
+  Tensor magnitude = (randn(shape, kDouble) * 4).exp();
+  return (randn(shape, kDouble) * magnitude).to(dtype);
+}
+
+bool same_bits(const Tensor& a, const Tensor& b) {
+  if (!a.sizes().equals(b.sizes()) || a.dtype() != b.dtype()) return false;
+  Tensor ca = a.contiguous(), cb = b.contiguous();
+  return std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.nbytes()) == 0;
+}
+
+// fn with 1 thread and with 2 threads: identical bits.
+Tensor check_threads(const std::function<Tensor()>& fn) {
+  ThreadsGuard guard;
+  set_num_threads(1);
+  Tensor one = fn();
+  set_num_threads(2);
+  EXPECT_EQ(get_num_threads(), 2);
+  Tensor two = fn();
+  EXPECT_TRUE(same_bits(one, two)) << "1 thread: " << one.reshape({-1}).slice(0, 0, 3)
+                                   << "2 threads: " << two.reshape({-1}).slice(0, 0, 3);
+  return two;
+}
+
+double reference_sum(const Tensor& t) {
+  double s = 0;
+  for (double v : tg::testing::values(t)) s += v;
+  return s;
+}
+
+}  // namespace
+
+TEST(Determinism, SumOfAMillionElements) {
+  for (ScalarType dt : {kFloat, kDouble}) {
+    Tensor x = mixed_values({1000000}, dt);
+    const double scale = reference_sum(x.abs());
+    Tensor s = check_threads([&] { return x.sum(); });
+    EXPECT_NEAR(s.item<double>(), reference_sum(x), 1e-4 * scale);
+    Tensor m = check_threads([&] { return x.mean(); });
+    EXPECT_NEAR(m.item<double>(), reference_sum(x) / 1e6, 1e-10 * scale);
+  }
+  Tensor ones_sum = check_threads([] { return ones({1000000}).sum(); });
+  EXPECT_EQ(ones_sum.item<float>(), 1e6f);
+}
+
+TEST(Determinism, SumAndMeanOverEachDimOfAThousandByThousand) {
+  for (ScalarType dt : {kFloat, kDouble}) {
+    Tensor x = mixed_values({1000, 1000}, dt);
+    Tensor xt = x.t();  // the same reductions on a non-contiguous input
+    for (int64_t d : {0, 1, -1}) {
+      Tensor s = check_threads([&] { return x.sum(d); });
+      ASSERT_EQ(s.sizes(), IntArrayRef({1000}));
+      // Row/column 7 against a double accumulation.
+      Tensor line = d == 0 ? x.select(1, 7) : x.select(0, 7);
+      EXPECT_NEAR(tg::testing::values(s)[7], reference_sum(line), 1e-4 * reference_sum(line.abs()));
+      check_threads([&] { return x.mean(d, true); });
+      check_threads([&] { return xt.sum(d); });
+    }
+    check_threads([&] { return x.sum(std::vector<int64_t>{0, 1}); });
+    check_threads([&] { return xt.mean(); });
+  }
+}
+
+TEST(Determinism, LogsumexpAndSoftmaxOverEachDim) {
+  Tensor x = mixed_values({1000, 1000}, kFloat).clamp(-50, 50);
+  for (int64_t d : {0, 1}) {
+    Tensor l = check_threads([&] { return x.logsumexp(d); });
+    EXPECT_EQ(l.sizes(), IntArrayRef({1000}));
+    Tensor s = check_threads([&] { return x.softmax(d); });
+    EXPECT_NEAR(s.sum(d).mean().item<double>(), 1.0, 1e-5);
+    check_threads([&] { return x.log_softmax(d); });
+  }
+}
+
+TEST(Determinism, GradientOfAReductionBackToBroadcastShape) {
+  // The engine's un-broadcasting (sum_to) is a reduction too.
+  Tensor w = mixed_values({1000}, kFloat).requires_grad_(true);
+  Tensor x = mixed_values({1000, 1000}, kFloat);
+  Tensor g = check_threads([&] {
+    w.zero_grad();
+    ((x * w).sum(1) * x.select(1, 0)).sum().backward();
+    return w.grad().clone();
+  });
+  ASSERT_EQ(g.sizes(), IntArrayRef({1000}));
+  // d/dw_j = sum_i x_ij x_i0
+  const double expected = reference_sum(x.select(1, 3).to(kDouble) * x.select(1, 0).to(kDouble));
+  EXPECT_NEAR(tg::testing::values(g)[3], expected, 1e-4 * reference_sum((x.select(1, 3) * x.select(1, 0)).abs()));
+}

@@ -1,0 +1,186 @@
+// Parity with libtorch 1.13, generated from the op table (tests/op_table*.cpp): the
+// same call, compiled against both libraries, on the same inputs. Forward values
+// (float64 to 1e-12, float32 to 1e-5 relative), shapes, dtypes (type promotion),
+// grad_fn names, gradients (float64, and float32 for the common ops) and error
+// messages must agree.
+#include <cmath>
+#include <ostream>
+#include <random>
+
+#include "op_table.h"
+#include "support/test_support.h"
+
+namespace tg::optable {
+namespace {
+
+struct Case {
+  const OpEntry* entry;
+  const Sample* sample;
+  ScalarType dtype;
+};
+void PrintTo(const Case& c, std::ostream* os) { *os << c.entry->name << "/" << c.sample->label << "/" << c.dtype; }
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return test_name(info.param.entry->name, info.param.sample->label) + "_" + to_string(info.param.dtype);
+}
+
+bool has_differentiated_input(const Sample& s) {
+  for (const Input& in : s.inputs)
+    if (is_differentiated(in)) return true;
+  return false;
+}
+
+bool has_floating_input(const Sample& s) {
+  for (const Input& in : s.inputs)
+    if (in.values.is_floating_point()) return true;
+  return false;
+}
+
+// Float64 for every sample; float32 too where a differentiated input exists.
+// Gradients: for differentiable ops on samples with a floating input.
+std::vector<Case> cases(bool gradients) {
+  std::vector<Case> out;
+  for (const OpEntry& e : entries()) {
+    if (gradients && !e.differentiable()) continue;
+    for (const Sample& s : e.samples) {
+      if (gradients && !has_floating_input(s)) continue;
+      out.push_back({&e, &s, kDouble});
+      if (has_differentiated_input(s) && (!gradients || e.float32_grad)) out.push_back({&e, &s, kFloat});
+    }
+  }
+  return out;
+}
+
+ScalarType from_torch(torch::ScalarType t) {
+  switch (t) {
+    case torch::kFloat: return kFloat;
+    case torch::kDouble: return kDouble;
+    case torch::kLong: return kLong;
+    case torch::kBool: return kBool;
+    default: return ScalarType::Undefined;
+  }
+}
+
+std::vector<double> torch_values(const torch::Tensor& t) {
+  torch::Tensor c = t.detach().to(torch::kDouble).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+// Shapes, dtypes and values within rtol * max(1, |libtorch's|); NaNs must match.
+::testing::AssertionResult same(const Tensor& got, const torch::Tensor& expected, double rtol) {
+  if (got.defined() != expected.defined())
+    return ::testing::AssertionFailure() << "defined: " << got.defined() << " vs libtorch " << expected.defined();
+  if (!got.defined()) return ::testing::AssertionSuccess();
+  if (got.sizes().vec() != expected.sizes().vec()) {
+    std::ostringstream os;
+    os << "shape " << got.sizes() << " vs libtorch " << expected.sizes();
+    return ::testing::AssertionFailure() << os.str();
+  }
+  if (got.dtype() != from_torch(expected.scalar_type()))
+    return ::testing::AssertionFailure() << "dtype " << got.dtype() << " vs libtorch " << expected.scalar_type();
+  std::vector<double> a = testing::values(got), b = torch_values(expected);
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) && std::isnan(b[i])) continue;
+    if (a[i] == b[i] || std::abs(a[i] - b[i]) <= rtol * std::max(1.0, std::abs(b[i]))) continue;
+    return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs libtorch " << b[i]
+                                         << " (difference " << a[i] - b[i] << ")";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+double tolerance(ScalarType t) { return t == kDouble ? 1e-12 : 1e-5; }
+
+std::string grad_fn_name(const Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
+std::string grad_fn_name(const torch::Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
+
+// The sample's inputs for both libraries, the same values; floating inputs
+// require grad (also for ops without a derivative: their results must not).
+struct Inputs {
+  std::vector<Tensor> tg;
+  std::vector<torch::Tensor> torch;
+};
+Inputs make_inputs(const std::vector<Input>& inputs, ScalarType dtype) {
+  Inputs r;
+  for (const Input& in : inputs) {
+    const bool grad = in.values.is_floating_point() && !in.no_grad;
+    r.tg.push_back(realize(in, dtype, grad));
+    r.torch.push_back(to_torch(r.tg.back()).requires_grad_(grad));
+  }
+  return r;
+}
+
+// ---- forward ---------------------------------------------------------------------------------------
+class TorchForward : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TorchForward, ValuesDtypeAndGradFnMatch) {
+  const Case& c = GetParam();
+  Inputs in = make_inputs(c.sample->inputs, c.dtype);
+  torch::Tensor expected = c.entry->torch_fn(in.torch);
+  Tensor got = c.entry->fn(in.tg);
+  EXPECT_TRUE(same(got, expected, tolerance(c.dtype)));
+  if (c.entry->tg_grad_fn.empty()) EXPECT_EQ(grad_fn_name(got), grad_fn_name(expected));
+  else EXPECT_EQ(grad_fn_name(got), c.entry->tg_grad_fn) << c.entry->tg_grad_fn_why;
+  EXPECT_EQ(got.requires_grad(), expected.requires_grad());
+}
+INSTANTIATE_TEST_SUITE_P(OpTable, TorchForward, ::testing::ValuesIn(cases(false)), case_name);
+
+// ---- gradients ---------------------------------------------------------------------------------------
+class TorchGradient : public ::testing::TestWithParam<Case> {};
+
+TEST_P(TorchGradient, GradientsMatch) {
+  const Case& c = GetParam();
+  Inputs in = make_inputs(c.sample->inputs, c.dtype);
+  torch::Tensor expected = c.entry->torch_fn(in.torch);
+  Tensor got = c.entry->fn(in.tg);
+  ASSERT_TRUE(expected.requires_grad());
+  ASSERT_TRUE(got.requires_grad());
+  // The same pseudo-random incoming gradient for both.
+  std::mt19937_64 gen(42);
+  std::normal_distribution<double> dist;
+  std::vector<double> gv(static_cast<size_t>(got.numel()));
+  for (double& v : gv) v = dist(gen);
+  Tensor g = tensor(gv, dtype(kDouble)).reshape(got.sizes()).to(got.dtype());
+  got.backward(g);
+  expected.backward(to_torch(g));
+  for (size_t i = 0; i < in.tg.size(); ++i) {
+    if (!in.tg[i].requires_grad()) continue;
+    EXPECT_TRUE(same(in.tg[i].grad(), in.torch[i].grad(), tolerance(c.dtype) * 10)) << "gradient of input " << i;
+  }
+}
+INSTANTIATE_TEST_SUITE_P(OpTable, TorchGradient, ::testing::ValuesIn(cases(true)), case_name);
+
+// ---- errors --------------------------------------------------------------------------------------------
+struct ErrCase {
+  const OpEntry* entry;
+  const ErrorCase* error;
+};
+void PrintTo(const ErrCase& c, std::ostream* os) { *os << c.entry->name << "/" << c.error->label; }
+
+std::vector<ErrCase> error_cases() {
+  std::vector<ErrCase> out;
+  for (const OpEntry& e : entries())
+    for (const ErrorCase& c : e.errors) out.push_back({&e, &c});
+  return out;
+}
+
+class TorchErrors : public ::testing::TestWithParam<ErrCase> {};
+
+TEST_P(TorchErrors, BothRaiseWithTheSameWording) {
+  const ErrCase& c = GetParam();
+  Inputs in = make_inputs(c.error->inputs, kDouble);
+  std::string torch_message;
+  try {
+    c.entry->torch_fn(in.torch);
+  } catch (const std::exception& ex) {
+    torch_message = ex.what();
+  }
+  EXPECT_NE(torch_message.find(c.error->message), std::string::npos)
+      << "libtorch says: " << torch_message.substr(0, torch_message.find('\n'));
+  EXPECT_THROW_MSG(c.entry->fn(in.tg), c.error->message);
+}
+INSTANTIATE_TEST_SUITE_P(OpTable, TorchErrors, ::testing::ValuesIn(error_cases()),
+                         [](const ::testing::TestParamInfo<ErrCase>& info) {
+                           return test_name(info.param.entry->name, info.param.error->label);
+                         });
+
+}  // namespace
+}  // namespace tg::optable

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "tensorgrad/inline_vector.h"
 #include "tensorgrad/tensor.h"
 
 namespace tg {
@@ -123,7 +124,8 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   // Gradients this node receives (its forward op's outputs) and produces (inputs).
   uint32_t num_inputs() const { return num_inputs_; }
   uint32_t num_outputs() const { return static_cast<uint32_t>(next_edges_.size()); }
-  const std::vector<Edge>& next_edges() const { return next_edges_; }
+  using EdgeList = detail::InlineVector<Edge, 2>;
+  const EdgeList& next_edges() const { return next_edges_; }
   const Edge& next_edge(size_t i) const { return next_edges_[i]; }
   const InputMetadata& next_metadata(size_t i) const { return next_meta_[i]; }
   // True when forward input i needs a gradient.
@@ -153,9 +155,9 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
 
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
-  std::vector<Edge> next_edges_;
-  std::vector<InputMetadata> next_meta_;
-  std::vector<SavedVariable> saved_;
+  EdgeList next_edges_;
+  detail::InlineVector<InputMetadata, 2> next_meta_;
+  detail::InlineVector<SavedVariable, 2> saved_;
 
  private:
   friend class SavedVariable;

@@ -8,7 +8,7 @@
 
 namespace tg::autograd {
 
-struct AutogradMeta {
+struct AutogradMeta : tg::detail::PoolAllocated {
   Tensor grad;
   // The node that produced this tensor (null for leaves).
   intrusive_ptr<Node> grad_fn;

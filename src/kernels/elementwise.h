@@ -69,6 +69,20 @@ void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor,
   constexpr int N = 1 + sizeof...(In);
   const int64_t numel = out.numel();
   if (numel == 0) return;
+  auto seq = std::make_index_sequence<sizeof...(In)>();
+  // Fast path for the common case, and what matters for tiny tensors: every
+  // operand contiguous with the output's element count, or a single element.
+  if (out.is_contiguous() && ((in.is_contiguous() && (in.numel() == numel || in.numel() == 1)) && ...)) {
+    char* base[N] = {static_cast<char*>(out.data_ptr()), static_cast<char*>(in.data_ptr())...};
+    const int64_t st[N] = {1, (in.numel() == numel ? int64_t(1) : int64_t(0))...};
+    constexpr size_t elem[N] = {sizeof(Out), sizeof(In)...};
+    core::parallel_for(numel, core::kElementwiseGrain, [&](int64_t b, int64_t e) {
+      char* p[N];
+      for (int k = 0; k < N; ++k) p[k] = base[k] + b * st[k] * static_cast<int64_t>(elem[k]);
+      detail::run_inner<Out, In...>(p, st, e - b, op, seq);
+    });
+    return;
+  }
   int ndim = static_cast<int>(out.dim());
   TG_INTERNAL_ASSERT(ndim <= LoopShape::kMaxDims);
   int64_t sizes[LoopShape::kMaxDims];
@@ -90,7 +104,6 @@ void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor,
   int64_t inner_st[N];
   for (int k = 0; k < N; ++k) inner_st[k] = ndim == 0 ? 1 : strides[k][ndim - 1];
   const int64_t outer = numel / inner;
-  auto seq = std::make_index_sequence<sizeof...(In)>();
 
   if (outer == 1) {
     core::parallel_for(inner, core::kElementwiseGrain, [&](int64_t b, int64_t e) {

@@ -24,7 +24,7 @@ std::string locate(const std::filesystem::path& root, const std::string& name) {
   std::error_code ec;
   if (std::filesystem::exists(plain, ec)) return plain.string();
   if (std::filesystem::exists(gz, ec)) return gz.string();
-  TG_CHECK(false, "MNIST: found neither '", plain.string(), "' nor '", gz.string(), "'. ", kInstallHint);
+  throw Error(detail::str("MNIST: found neither '", plain.string(), "' nor '", gz.string(), "'. ", kInstallHint));
 }
 
 Tensor read_images(const std::string& path) {

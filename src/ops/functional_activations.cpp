@@ -24,7 +24,6 @@ Tensor relu(Tensor input, const ReLUFuncOptions& options) {
 }
 
 Tensor leaky_relu(Tensor input, const LeakyReLUFuncOptions& options) {
-  TG_CHECK_TYPE(input.is_floating_point(), "\"leaky_relu_cpu\" not implemented for '", input.dtype(), "'");
   const double slope = options.negative_slope();
   if (!options.inplace()) return tg::leaky_relu(input, slope);
   check_inplace(input);

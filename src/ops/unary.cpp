@@ -130,6 +130,7 @@ Tensor relu(const Tensor& a) {
 }
 
 Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
+  TG_CHECK_TYPE(a.is_floating_point(), "\"leaky_relu_cpu\" not implemented for '", a.dtype(), "'");
   const double slope = negative_slope.toDouble();
   Tensor out = float_unary_map(a, [slope](auto x) { return x > 0 ? x : static_cast<decltype(x)>(x * slope); });
   record_unary("LeakyReluBackward0", a, out, true, false, [slope](const Tensor& g, const Tensor& x, const Tensor&) {

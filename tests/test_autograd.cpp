@@ -453,3 +453,11 @@ TEST(Graph, LadderRunsEachNodeOnce) {
   EXPECT_EQ(visits, 200);
   EXPECT_TENSOR(x0.grad(), {}, {std::pow(5.0, 200)}, 1e-12);
 }
+
+TEST(Leaves, GradientOfTransposedLeafHasLeafStrides) {
+  // As libtorch's gradient layout contract: a dense leaf gets a gradient with its strides.
+  Tensor w = arange(6, kFloat).reshape({2, 3}).t().detach().requires_grad_();
+  (w * 2).sum().backward();
+  EXPECT_EQ(w.grad().strides().vec(), w.strides().vec());
+  EXPECT_TENSOR(w.grad(), {3, 2}, {2, 2, 2, 2, 2, 2});
+}

@@ -1,5 +1,7 @@
 #include "autograd/accumulate_grad.h"
 
+#include "ops/ops_internal.h"
+
 #include <limits>
 
 namespace tg::autograd {
@@ -35,11 +37,18 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
   if (!m.grad.defined()) {
     // Steal the incoming buffer when nothing else can see it; otherwise copy, so
     // that later in-place accumulation never writes into someone else's tensor.
-    if (!create_graph && g.use_count() == 1 && g.unsafeGetTensorImpl()->storage.use_count() == 1 &&
-        g.is_contiguous() && !AutogradMeta::find(g)) {
+    // Note [Gradient layout]: as libtorch, a dense leaf's gradient has the leaf's
+    // strides (a transposed weight gets a transposed gradient).
+    const bool leaf_layout = ops::is_non_overlapping_and_dense(variable);
+    const bool same_layout = leaf_layout ? g.strides().equals(variable.strides()) : g.is_contiguous();
+    if (!create_graph && same_layout && g.use_count() == 1 && g.unsafeGetTensorImpl()->storage.use_count() == 1 &&
+        !AutogradMeta::find(g)) {
       m.grad = std::move(g);
+    } else if (create_graph) {
+      m.grad = g.clone();
     } else {
-      m.grad = create_graph ? g.clone() : g.detach().clone();
+      m.grad = leaf_layout ? ops::empty_like_layout(variable) : ops::empty(g.sizes(), g.dtype());
+      ops::copy_raw(m.grad, g);
     }
   } else if (!create_graph && !requires_grad(m.grad)) {
     AutoGradMode no_grad(false);

@@ -1,5 +1,6 @@
 // Copies, conversions and fills: clone, contiguous, to(dtype), copy_, fill_,
 // zero_, and the raw helpers every other op builds on.
+#include <algorithm>
 #include <cstring>
 
 #include "core/shape.h"
@@ -15,6 +16,28 @@ using autograd::variable_list;
 namespace ops {
 
 Tensor empty(IntArrayRef sizes, ScalarType dtype) { return Tensor(make_intrusive<TensorImpl>(dtype, sizes)); }
+
+bool is_non_overlapping_and_dense(const Tensor& t) {
+  if (t.is_contiguous()) return true;
+  const int64_t nd = t.dim();
+  DimVector order(nd, 0);
+  for (int64_t d = 0; d < nd; ++d) order[d] = d;
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return t.stride(a) < t.stride(b) || (t.stride(a) == t.stride(b) && t.size(a) < t.size(b));
+  });
+  int64_t expected = 1;
+  for (int64_t d : order) {
+    if (t.size(d) == 1) continue;
+    if (t.stride(d) != expected) return false;
+    expected *= t.size(d);
+  }
+  return true;
+}
+
+Tensor empty_like_layout(const Tensor& t) {
+  auto storage = make_intrusive<StorageImpl>(static_cast<size_t>(t.numel()) * t.element_size());
+  return Tensor(make_intrusive<TensorImpl>(std::move(storage), t.dtype(), t.sizes(), t.strides(), 0));
+}
 
 Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
   return Tensor(make_intrusive<TensorImpl>(t.impl()->storage, t.dtype(), sizes, strides, offset));

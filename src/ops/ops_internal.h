@@ -10,6 +10,12 @@ using autograd::variable_list;
 
 // A new contiguous tensor (uninitialised).
 Tensor empty(IntArrayRef sizes, ScalarType dtype);
+// Whether t's elements exactly fill a block of memory in some dim order (a
+// permutation of a contiguous tensor, e.g. a transposed matrix).
+bool is_non_overlapping_and_dense(const Tensor& t);
+// A new uninitialised tensor with t's sizes, strides and dtype (t must be
+// non-overlapping and dense).
+Tensor empty_like_layout(const Tensor& t);
 // A tensor sharing t's storage with the given geometry; records nothing.
 Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
 // t converted to dtype without recording (t itself when already of that dtype).

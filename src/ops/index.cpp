@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ops/op_helpers.h"
+#include "tensorgrad/nn/functional.h"
 
 namespace tg {
 namespace {
@@ -140,4 +141,23 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   return out;
 }
 
+namespace nn::functional {
+
+// As libtorch's F::embedding: a negative padding_idx counts from the end.
+Tensor embedding(const Tensor& input, const Tensor& weight, const EmbeddingFuncOptions& options) {
+  int64_t padding_idx = -1;
+  if (const auto& pad = options.padding_idx()) {
+    const int64_t rows = weight.dim() > 0 ? weight.size(0) : 0;
+    padding_idx = *pad;
+    if (padding_idx > 0) {
+      TG_CHECK(padding_idx < rows, "Padding_idx must be within num_embeddings");
+    } else if (padding_idx < 0) {
+      TG_CHECK(padding_idx >= -rows, "Padding_idx must be within num_embedding");
+      padding_idx += rows;
+    }
+  }
+  return tg::embedding(weight, input, padding_idx);
+}
+
+}  // namespace nn::functional
 }  // namespace tg

@@ -19,6 +19,10 @@ struct Conv2dFuncOptions {
   TG_ARG(Tensor, bias);
   TG_ARG(ExpandingArray<2>, stride) = 1;
   TG_ARG(padding_t, padding) = ExpandingArray<2>(0);
+
+ public:
+  // .padding({1, 0}): a braced list cannot pick a variant alternative by itself (libtorch has this overload too).
+  Conv2dFuncOptions& padding(std::initializer_list<int64_t> il) { return padding(padding_t(ExpandingArray<2>(il))); }
   TG_ARG(ExpandingArray<2>, dilation) = 1;
   TG_ARG(int64_t, groups) = 1;
 };

@@ -1,0 +1,35 @@
+#pragma once
+// The Fashion-MNIST data as the commands use it, and the evaluation of a model on it.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tensorgrad/nn.h>
+#include <tensorgrad/tensor.h>
+
+#include "confusion.h"
+
+namespace tg::cli {
+
+// Where Debian's dataset-fashion-mnist package puts the files.
+inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnist";
+
+// The ten classes, in label order (T-shirt/top = 0 ... Ankle boot = 9).
+const std::vector<std::string>& fashion_mnist_classes();
+
+struct Split {
+  Tensor images;   // {N, 1, 28, 28} float32 in [0, 1]
+  Tensor targets;  // {N} int64
+};
+
+// The training or test split of the data set in `dir`, or its first `limit` samples.
+// A missing directory or file raises the data module's tg::Error (which names the
+// package to install).
+Split load_split(const std::string& dir, bool train, std::optional<int64_t> limit);
+
+// Classifies `split` with `model` in eval mode, without recording gradients, in
+// batches of `batch_size`; leaves the model in eval mode.
+ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split, int64_t batch_size);
+
+}  // namespace tg::cli

@@ -46,20 +46,52 @@ int size_class(size_t n, size_t* rounded) {
 }
 constexpr int kNumClasses = 4 + (64 - 8) * kSubClasses;
 
-struct StorageCache {
-  std::array<std::vector<void*>, kNumClasses> free;
-  size_t cached_bytes = 0;
-  ~StorageCache();
+// Note [Per-thread caches]: the caches are plain zero-initialised thread_locals, so
+// reaching them costs no initialisation guard on the hot path; a separate
+// thread_local with a destructor (touched once per thread) returns their blocks
+// to the system when the thread ends and marks them dead, after which blocks go
+// straight back to the system (static destructors may still free tensors).
+enum : uint8_t { kUnused = 0, kActive = 1, kDead = 2 };
+
+struct FreeBlock {
+  FreeBlock* next;
 };
-thread_local bool storage_cache_alive = true;
+struct StorageCache {
+  FreeBlock* head[kNumClasses];
+  size_t cached_bytes;
+  uint8_t state;
+};
 thread_local StorageCache storage_cache;
 
 void system_free(void* p) noexcept { ::operator delete(p, std::align_val_t(kAlign)); }
 
-StorageCache::~StorageCache() {
-  for (auto& list : free)
-    for (void* p : list) system_free(p);
-  storage_cache_alive = false;
+void drain_storage_cache() noexcept {
+  for (FreeBlock*& head : storage_cache.head) {
+    while (head) {
+      FreeBlock* next = head->next;
+      system_free(head);
+      head = next;
+    }
+  }
+  storage_cache.cached_bytes = 0;
+}
+
+struct StorageCacheReaper {
+  StorageCacheReaper() noexcept {}
+  ~StorageCacheReaper() {
+    drain_storage_cache();
+    storage_cache.state = kDead;
+  }
+  void arm() noexcept {}
+};
+thread_local StorageCacheReaper storage_cache_reaper;
+
+bool storage_cache_usable() noexcept {
+  if (storage_cache.state == kActive) [[likely]] return true;
+  if (storage_cache.state == kDead) return false;
+  storage_cache.state = kActive;
+  storage_cache_reaper.arm();
+  return true;
 }
 
 }  // namespace
@@ -68,13 +100,11 @@ Block allocate_storage(size_t nbytes) {
   if (!kPooled) return {::operator new(nbytes, std::align_val_t(kAlign)), nbytes};
   size_t rounded;
   int cls = size_class(nbytes, &rounded);
-  if (rounded <= kMaxCachedBlock && storage_cache_alive) {
-    auto& list = storage_cache.free[cls];
-    if (!list.empty()) {
-      void* p = list.back();
-      list.pop_back();
+  if (rounded <= kMaxCachedBlock && storage_cache_usable()) {
+    if (FreeBlock* b = storage_cache.head[cls]) {
+      storage_cache.head[cls] = b->next;
       storage_cache.cached_bytes -= rounded;
-      return {p, rounded};
+      return {b, rounded};
     }
   }
   return {::operator new(rounded, std::align_val_t(kAlign)), rounded};
@@ -83,29 +113,23 @@ Block allocate_storage(size_t nbytes) {
 void free_storage(Block block) noexcept {
   if (!block.ptr) return;
   if (!kPooled) return system_free(block.ptr);
-  if (block.bytes <= kMaxCachedBlock && storage_cache_alive &&
+  if (block.bytes <= kMaxCachedBlock && storage_cache_usable() &&
       storage_cache.cached_bytes + block.bytes <= kMaxCachedBytes) {
     size_t rounded;
     int cls = size_class(block.bytes, &rounded);
-    try {
-      storage_cache.free[cls].push_back(block.ptr);
-      storage_cache.cached_bytes += block.bytes;
-      return;
-    } catch (...) {
-    }
+    auto* b = static_cast<FreeBlock*>(block.ptr);
+    b->next = storage_cache.head[cls];
+    storage_cache.head[cls] = b;
+    storage_cache.cached_bytes += block.bytes;
+    return;
   }
   system_free(block.ptr);
 }
 
-size_t cached_storage_bytes() { return storage_cache_alive ? storage_cache.cached_bytes : 0; }
+size_t cached_storage_bytes() { return storage_cache.state == kActive ? storage_cache.cached_bytes : 0; }
 
 void release_cached_storage() {
-  if (!storage_cache_alive) return;
-  for (auto& list : storage_cache.free) {
-    for (void* p : list) system_free(p);
-    list.clear();
-  }
-  storage_cache.cached_bytes = 0;
+  if (storage_cache.state == kActive) drain_storage_cache();
 }
 
 }  // namespace tg::core
@@ -123,30 +147,43 @@ constexpr size_t kMaxPerClass = 1 << 14;
 struct FreeNode {
   FreeNode* next;
 };
+// Plain thread_local state, as the storage cache (Note [Per-thread caches]).
 struct SmallCache {
-  std::array<FreeNode*, kSmallClasses> head{};
-  std::array<size_t, kSmallClasses> count{};
-  ~SmallCache();
+  FreeNode* head[kSmallClasses];
+  uint32_t count[kSmallClasses];
+  uint8_t state;
 };
-thread_local bool small_cache_alive = true;
 thread_local SmallCache small_cache;
 
-SmallCache::~SmallCache() {
-  for (FreeNode* n : head) {
-    while (n) {
-      FreeNode* next = n->next;
-      ::operator delete(n);
-      n = next;
+struct SmallCacheReaper {
+  SmallCacheReaper() noexcept {}
+  ~SmallCacheReaper() {
+    for (FreeNode*& head : small_cache.head) {
+      while (head) {
+        FreeNode* next = head->next;
+        ::operator delete(head);
+        head = next;
+      }
     }
+    small_cache.state = tg::core::kDead;
   }
-  small_cache_alive = false;
+  void arm() noexcept {}
+};
+thread_local SmallCacheReaper small_cache_reaper;
+
+bool small_cache_usable() noexcept {
+  if (small_cache.state == tg::core::kActive) [[likely]] return true;
+  if (small_cache.state == tg::core::kDead) return false;
+  small_cache.state = tg::core::kActive;
+  small_cache_reaper.arm();
+  return true;
 }
 
 }  // namespace
 
 void* small_alloc(size_t bytes) {
   if (!kPooled) return ::operator new(bytes);
-  if (bytes <= kSmallMax && small_cache_alive) {
+  if (bytes <= kSmallMax && small_cache_usable()) {
     size_t cls = (bytes + kSmallStep - 1) / kSmallStep - 1;
     if (FreeNode* n = small_cache.head[cls]) {
       small_cache.head[cls] = n->next;
@@ -161,7 +198,7 @@ void* small_alloc(size_t bytes) {
 void small_free(void* p, size_t bytes) noexcept {
   if (!p) return;
   if (!kPooled) return ::operator delete(p);
-  if (bytes <= kSmallMax && small_cache_alive) {
+  if (bytes <= kSmallMax && small_cache_usable()) {
     size_t cls = (bytes + kSmallStep - 1) / kSmallStep - 1;
     if (small_cache.count[cls] < kMaxPerClass) {
       auto* n = static_cast<FreeNode*>(p);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/parallel.h"
 
@@ -31,67 +32,127 @@ void for_each_plane(int64_t batch, const ConvGeometry& g, const F& fn) {
                      });
 }
 
+// dst[0, n) = src[0, n) for the short runs of an image row: whole 32-byte chunks,
+// the last one overlapping its predecessor, inline rather than a memcpy call.
+template <class T>
+inline void copy_run(T* dst, const T* src, int64_t n) {
+  constexpr int64_t chunk = 32 / sizeof(T);
+  if (n < chunk) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
+  for (int64_t i = 0; i + chunk < n; i += chunk) std::memcpy(dst + i, src + i, 32);
+  std::memcpy(dst + n - chunk, src + n - chunk, 32);
+}
+
+// One plane's rows of the column matrix, one per kernel offset (ki, kj).
+template <class T>
+void im2col_plane(const T* plane, T* cols, const ConvGeometry& g) {
+  const int64_t L = g.col_cols(), OW = g.out_w, W = g.width;
+  for (int64_t ki = 0; ki < g.kernel_h; ++ki)
+    for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+      T* row = cols + (ki * g.kernel_w + kj) * L;
+      const int64_t row_offset = ki * g.dilation_h - g.pad_h, col_offset = kj * g.dilation_w - g.pad_w;
+      const Span r = inside(row_offset, g.height, g.stride_h, g.out_h);
+      const Span s = inside(col_offset, W, g.stride_w, OW);
+      if (r.begin == r.end || s.begin == s.end) {
+        std::fill(row, row + L, T(0));
+        continue;
+      }
+      if (g.stride_h == 1 && g.stride_w == 1 && OW == W) {
+        // Consecutive output rows read consecutive input rows ('same' padding):
+        // one contiguous copy, then the columns that wrapped around re-zeroed.
+        const int64_t shift = row_offset * W + col_offset;
+        const int64_t first = r.begin * OW + s.begin, last = (r.end - 1) * OW + s.end;
+        std::fill(row, row + first, T(0));
+        std::memcpy(row + first, plane + (first + shift), static_cast<size_t>(last - first) * sizeof(T));
+        std::fill(row + last, row + L, T(0));
+        for (int64_t oh = r.begin; oh < r.end; ++oh) {
+          std::fill(row + oh * OW, row + oh * OW + s.begin, T(0));
+          std::fill(row + oh * OW + s.end, row + (oh + 1) * OW, T(0));
+        }
+        continue;
+      }
+      std::fill(row, row + r.begin * OW, T(0));
+      for (int64_t oh = r.begin; oh < r.end; ++oh) {
+        T* dst = row + oh * OW;
+        const int64_t base = (oh * g.stride_h + row_offset) * W + col_offset;
+        for (int64_t ow = 0; ow < s.begin; ++ow) dst[ow] = T(0);
+        if (g.stride_w == 1) {
+          copy_run(dst + s.begin, plane + (base + s.begin), s.end - s.begin);
+        } else {
+          for (int64_t ow = s.begin; ow < s.end; ++ow) dst[ow] = plane[base + ow * g.stride_w];
+        }
+        for (int64_t ow = s.end; ow < OW; ++ow) dst[ow] = T(0);
+      }
+      std::fill(row + r.end * OW, row + L, T(0));
+    }
+}
+
+// With Scratch, the rows may be overwritten: in the 'same' padding case the
+// entries that fall in the left / right padding are zeroed, so that each row adds
+// into the plane as one contiguous run instead of one short run per output row.
+template <bool Scratch, class T>
+void col2im_plane(std::conditional_t<Scratch, T*, const T*> cols, T* plane, const ConvGeometry& g) {
+  const int64_t L = g.col_cols(), OW = g.out_w, W = g.width;
+  std::fill(plane, plane + g.height * W, T(0));
+  for (int64_t ki = 0; ki < g.kernel_h; ++ki)
+    for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+      auto* row = cols + (ki * g.kernel_w + kj) * L;
+      const int64_t row_offset = ki * g.dilation_h - g.pad_h, col_offset = kj * g.dilation_w - g.pad_w;
+      const Span r = inside(row_offset, g.height, g.stride_h, g.out_h);
+      const Span s = inside(col_offset, W, g.stride_w, OW);
+      if (r.begin == r.end || s.begin == s.end) continue;
+      if constexpr (Scratch) {
+        if (g.stride_h == 1 && g.stride_w == 1 && OW == W) {
+          for (int64_t oh = r.begin; oh < r.end; ++oh) {
+            std::fill(row + oh * OW, row + oh * OW + s.begin, T(0));
+            std::fill(row + oh * OW + s.end, row + (oh + 1) * OW, T(0));
+          }
+          const int64_t shift = row_offset * W + col_offset;
+          const int64_t first = r.begin * OW + s.begin, last = (r.end - 1) * OW + s.end;
+          T* dst = plane + (first + shift);
+          for (int64_t i = 0; i < last - first; ++i) dst[i] += row[first + i];
+          continue;
+        }
+      }
+      for (int64_t oh = r.begin; oh < r.end; ++oh) {
+        const T* src = row + oh * OW;
+        const int64_t base = (oh * g.stride_h + row_offset) * W + col_offset;
+        if (g.stride_w == 1) {
+          for (int64_t ow = s.begin; ow < s.end; ++ow) plane[base + ow] += src[ow];
+        } else {
+          for (int64_t ow = s.begin; ow < s.end; ++ow) plane[base + ow * g.stride_w] += src[ow];
+        }
+      }
+    }
+}
+
 }  // namespace
 
 template <class T>
 void im2col(const T* x, T* cols, int64_t batch, const ConvGeometry& g) {
-  const int64_t kk = g.kernel_h * g.kernel_w, L = g.col_cols(), OW = g.out_w;
-  for_each_plane(batch, g, [&](int64_t p) {
-    const T* plane = x + p * g.height * g.width;
-    for (int64_t ki = 0; ki < g.kernel_h; ++ki)
-      for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
-        T* row = cols + (p * kk + ki * g.kernel_w + kj) * L;
-        const int64_t col_offset = kj * g.dilation_w - g.pad_w;
-        const Span s = inside(col_offset, g.width, g.stride_w, OW);
-        for (int64_t oh = 0; oh < g.out_h; ++oh) {
-          T* dst = row + oh * OW;
-          const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-          if (ih < 0 || ih >= g.height) {
-            std::fill(dst, dst + OW, T(0));
-            continue;
-          }
-          const T* src = plane + ih * g.width;
-          std::fill(dst, dst + s.begin, T(0));
-          if (g.stride_w == 1) {
-            std::memcpy(dst + s.begin, src + (col_offset + s.begin), static_cast<size_t>(s.end - s.begin) * sizeof(T));
-          } else {
-            for (int64_t ow = s.begin; ow < s.end; ++ow) dst[ow] = src[col_offset + ow * g.stride_w];
-          }
-          std::fill(dst + s.end, dst + OW, T(0));
-        }
-      }
-  });
+  const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
+  for_each_plane(batch, g, [&](int64_t p) { im2col_plane(x + p * plane, cols + p * plane_cols, g); });
 }
 
 template <class T>
 void col2im(const T* cols, T* x, int64_t batch, const ConvGeometry& g) {
-  const int64_t kk = g.kernel_h * g.kernel_w, L = g.col_cols(), OW = g.out_w;
-  for_each_plane(batch, g, [&](int64_t p) {
-    T* plane = x + p * g.height * g.width;
-    std::fill(plane, plane + g.height * g.width, T(0));
-    for (int64_t ki = 0; ki < g.kernel_h; ++ki)
-      for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
-        const T* row = cols + (p * kk + ki * g.kernel_w + kj) * L;
-        const int64_t col_offset = kj * g.dilation_w - g.pad_w;
-        const Span s = inside(col_offset, g.width, g.stride_w, OW);
-        for (int64_t oh = 0; oh < g.out_h; ++oh) {
-          const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-          if (ih < 0 || ih >= g.height) continue;
-          T* dst = plane + ih * g.width;
-          const T* src = row + oh * OW;
-          if (g.stride_w == 1) {
-            for (int64_t ow = s.begin; ow < s.end; ++ow) dst[col_offset + ow] += src[ow];
-          } else {
-            for (int64_t ow = s.begin; ow < s.end; ++ow) dst[col_offset + ow * g.stride_w] += src[ow];
-          }
-        }
-      }
-  });
+  const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
+  for_each_plane(batch, g, [&](int64_t p) { col2im_plane<false, T>(cols + p * plane_cols, x + p * plane, g); });
+}
+
+template <class T>
+void col2im_scratch(T* cols, T* x, int64_t batch, const ConvGeometry& g) {
+  const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
+  for_each_plane(batch, g, [&](int64_t p) { col2im_plane<true, T>(cols + p * plane_cols, x + p * plane, g); });
 }
 
 template void im2col<float>(const float*, float*, int64_t, const ConvGeometry&);
 template void im2col<double>(const double*, double*, int64_t, const ConvGeometry&);
 template void col2im<float>(const float*, float*, int64_t, const ConvGeometry&);
 template void col2im<double>(const double*, double*, int64_t, const ConvGeometry&);
+template void col2im_scratch<float>(float*, float*, int64_t, const ConvGeometry&);
+template void col2im_scratch<double>(double*, double*, int64_t, const ConvGeometry&);
 
 }  // namespace tg::kernels

@@ -40,4 +40,9 @@ void im2col(const T* x, T* cols, int64_t batch, const ConvGeometry& g);
 template <class T>
 void col2im(const T* cols, T* x, int64_t batch, const ConvGeometry& g);
 
+// col2im for columns the caller no longer needs: it may overwrite their padding
+// entries, which lets it add whole rows at once (faster for 'same' padding).
+template <class T>
+void col2im_scratch(T* cols, T* x, int64_t batch, const ConvGeometry& g);
+
 }  // namespace tg::kernels

@@ -3,11 +3,24 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "core/parallel.h"
 
 namespace tg::kernels {
 namespace {
+
+// The output positions o in [0, out) whose input position o * stride + offset lies
+// inside [0, size).
+struct Span {
+  int64_t begin, end;
+};
+Span inside(int64_t offset, int64_t size, int64_t stride, int64_t out) {
+  const int64_t b = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const int64_t e = offset >= size ? 0 : (size - 1 - offset) / stride + 1;
+  const int64_t begin = std::min(b, out);
+  return {begin, std::max(begin, std::min(e, out))};
+}
 
 // Planes are independent: the unit of parallelism, with enough of them per
 // thread to cover the cost of waking it.
@@ -21,34 +34,53 @@ void for_each_plane(int64_t planes, int64_t work_per_plane, const F& fn) {
 
 }  // namespace
 
+// Note [Pooling scan order]: libtorch scans each window row by row and keeps the
+// first maximum (a NaN always replaces the running maximum). The kernel visits the
+// kernel offsets (ki, kj) in that order for a whole output row at once, so each
+// window still sees its elements in scan order while the loop over the output
+// row vectorises (the comparisons are data-dependent: branches would mispredict).
 template <class T>
 void max_pool2d(const T* x, T* out, int64_t* indices, int64_t planes, const PoolGeometry& g) {
-  const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w;
+  const int64_t in_plane = g.height * g.width, out_plane = g.out_h * g.out_w, OW = g.out_w;
+  // Per output column: the valid output range for each kernel column, and the
+  // first in-image input column of its window (-1 if none).
+  std::vector<Span> col_spans(static_cast<size_t>(g.kernel_w));
+  for (int64_t kj = 0; kj < g.kernel_w; ++kj)
+    col_spans[static_cast<size_t>(kj)] = inside(kj * g.dilation_w - g.pad_w, g.width, g.stride_w, OW);
+  std::vector<int64_t> first_col(static_cast<size_t>(OW));
+  for (int64_t ow = 0; ow < OW; ++ow) {
+    int64_t w0 = ow * g.stride_w - g.pad_w;
+    const int64_t w1 = std::min(w0 + (g.kernel_w - 1) * g.dilation_w + 1, g.width);
+    while (w0 < 0) w0 += g.dilation_w;
+    first_col[static_cast<size_t>(ow)] = w0 < w1 ? w0 : -1;
+  }
   for_each_plane(planes, out_plane * g.kernel_h * g.kernel_w, [&](int64_t p) {
-    const T* src = x + p * in_plane;
-    T* dst = out + p * out_plane;
-    int64_t* idx = indices + p * out_plane;
+    const T* __restrict src = x + p * in_plane;
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
+      T* __restrict best = out + p * out_plane + oh * OW;
+      int64_t* __restrict best_idx = indices + p * out_plane + oh * OW;
       int64_t h0 = oh * g.stride_h - g.pad_h;
       const int64_t h1 = std::min(h0 + (g.kernel_h - 1) * g.dilation_h + 1, g.height);
       while (h0 < 0) h0 += g.dilation_h;
-      for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        int64_t w0 = ow * g.stride_w - g.pad_w;
-        const int64_t w1 = std::min(w0 + (g.kernel_w - 1) * g.dilation_w + 1, g.width);
-        while (w0 < 0) w0 += g.dilation_w;
-        T best = -std::numeric_limits<T>::infinity();
-        int64_t best_idx = h0 < h1 && w0 < w1 ? h0 * g.width + w0 : -1;
-        for (int64_t h = h0; h < h1; h += g.dilation_h)
-          for (int64_t w = w0; w < w1; w += g.dilation_w) {
-            const T v = src[h * g.width + w];
-            if (v > best || std::isnan(v)) {
-              best = v;
-              best_idx = h * g.width + w;
-            }
-          }
-        dst[oh * g.out_w + ow] = best;
-        idx[oh * g.out_w + ow] = best_idx;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t w0 = first_col[static_cast<size_t>(ow)];
+        best[ow] = -std::numeric_limits<T>::infinity();
+        best_idx[ow] = h0 < h1 && w0 >= 0 ? h0 * g.width + w0 : -1;
       }
+      // Locals, not g's fields: the index stores could alias them otherwise.
+      const int64_t stride_w = g.stride_w;
+      for (int64_t h = h0; h < h1; h += g.dilation_h)
+        for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+          const Span s = col_spans[static_cast<size_t>(kj)];
+          const int64_t base = h * g.width + kj * g.dilation_w - g.pad_w;
+          for (int64_t ow = s.begin; ow < s.end; ++ow) {
+            const int64_t i = base + ow * stride_w;
+            const T v = src[i];
+            const bool take = (v > best[ow]) | (v != v);
+            best[ow] = take ? v : best[ow];
+            best_idx[ow] = take ? i : best_idx[ow];
+          }
+        }
     }
   });
 }

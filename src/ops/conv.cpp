@@ -148,7 +148,7 @@ void conv_backward(const T* x, const T* w, const T* gy, T* gx, T* gw, const Conv
           for (int64_t gi = 0; gi < p.groups; ++gi)
             kernels::gemm(true, false, kg, L, og, T(1), w + gi * og * kg, kg, g_n + gi * og * L, L, T(0),
                           gcols + gi * kg * L, L);
-          if (!identity) kernels::col2im<T>(buf, gx + n * g.image_size(), 1, g);
+          if (!identity) kernels::col2im_scratch<T>(buf, gx + n * g.image_size(), 1, g);
         }
       }
     }

@@ -13,61 +13,84 @@ namespace tg {
 namespace {
 using namespace ops;
 
-// Rows are accumulated in double for float too: the variance of a row whose
-// mean is large is then exact to float rounding.
-template <class T>
-void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t M, int64_t N, double eps) {
+// Σ term(j) for j < n in double, over 16 independent accumulators (so the loop
+// vectorises) combined pairwise: a fixed order, so results do not depend on
+// threads, and the variance of a row with a large mean stays exact to float rounding.
+template <class F>
+double row_sum(int64_t n, const F& term) {
+  constexpr int64_t kLanes = 16;
+  double acc[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int64_t k = 0; k < kLanes; ++k) acc[k] += static_cast<double>(term(j + k));
+  double tail = 0;
+  for (; j < n; ++j) tail += static_cast<double>(term(j));
+  for (int64_t w = kLanes / 2; w > 0; w /= 2)
+    for (int64_t k = 0; k < w; ++k) acc[k] += acc[k + w];
+  return acc[0] + tail;
+}
+
+template <class F>
+void for_rows(int64_t M, int64_t N, const F& fn) {
   core::parallel_for(M, std::max<int64_t>(1, core::kElementwiseGrain / std::max<int64_t>(N, 1)),
                      [&](int64_t begin, int64_t end) {
-                       for (int64_t r = begin; r < end; ++r) {
-                         const T* xr = x + r * N;
-                         double s = 0;
-                         for (int64_t j = 0; j < N; ++j) s += xr[j];
-                         const double mu = s / static_cast<double>(N);
-                         double ss = 0;
-                         for (int64_t j = 0; j < N; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
-                         const T m = static_cast<T>(mu);
-                         const T rs = static_cast<T>(1.0 / std::sqrt(ss / static_cast<double>(N) + eps));
-                         mean[r] = m;
-                         rstd[r] = rs;
-                         T* yr = y + r * N;
-                         for (int64_t j = 0; j < N; ++j) {
-                           const T v = (xr[j] - m) * rs;
-                           yr[j] = (w ? v * w[j] : v) + (b ? b[j] : T(0));
-                         }
-                       }
+                       for (int64_t r = begin; r < end; ++r) fn(r);
                      });
 }
 
-// gx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)) per row, gy = g * w; and
-// the per-row terms of the weight gradient, g * xhat (summed over rows after).
+template <class T>
+void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t M, int64_t N, double eps) {
+  for_rows(M, N, [&](int64_t r) {
+    const T* xr = x + r * N;
+    const double mu = row_sum(N, [xr](int64_t j) { return xr[j]; }) / static_cast<double>(N);
+    const double var = row_sum(N, [xr, mu](int64_t j) {
+      const double d = xr[j] - mu;
+      return d * d;
+    }) / static_cast<double>(N);
+    const T m = static_cast<T>(mu), rs = static_cast<T>(1.0 / std::sqrt(var + eps));
+    mean[r] = m;
+    rstd[r] = rs;
+    T* yr = y + r * N;
+    if (w && b) {
+      for (int64_t j = 0; j < N; ++j) yr[j] = (xr[j] - m) * rs * w[j] + b[j];
+    } else if (w) {
+      for (int64_t j = 0; j < N; ++j) yr[j] = (xr[j] - m) * rs * w[j];
+    } else if (b) {
+      for (int64_t j = 0; j < N; ++j) yr[j] = (xr[j] - m) * rs + b[j];
+    } else {
+      for (int64_t j = 0; j < N; ++j) yr[j] = (xr[j] - m) * rs;
+    }
+  });
+}
+
+// gx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)) for one row, gy = g * w.
+template <bool HasWeight, class T>
+void layer_norm_input_grad(const T* gr, const T* xr, const T* w, T m, T rs, T* o, int64_t N) {
+  auto gy = [gr, w](int64_t j) {
+    if constexpr (HasWeight) return gr[j] * w[j];
+    else return gr[j];
+  };
+  const T a = static_cast<T>(row_sum(N, gy) / static_cast<double>(N));
+  const T c = static_cast<T>(row_sum(N, [&](int64_t j) { return gy(j) * ((xr[j] - m) * rs); }) /
+                             static_cast<double>(N));
+  for (int64_t j = 0; j < N; ++j) o[j] = rs * (gy(j) - a - ((xr[j] - m) * rs) * c);
+}
+
+// The input gradient (when gx is non-null) and the per-row terms of the weight
+// gradient, g * xhat (when g_xhat is non-null; summed over rows after).
 template <class T>
 void layer_norm_backward_rows(const T* g, const T* x, const T* w, const T* mean, const T* rstd, T* gx, T* g_xhat,
                               int64_t M, int64_t N) {
-  core::parallel_for(M, std::max<int64_t>(1, core::kElementwiseGrain / std::max<int64_t>(N, 1)),
-                     [&](int64_t begin, int64_t end) {
-                       for (int64_t r = begin; r < end; ++r) {
-                         const T* gr = g + r * N;
-                         const T* xr = x + r * N;
-                         const T m = mean[r], rs = rstd[r];
-                         if (g_xhat)
-                           for (int64_t j = 0; j < N; ++j) g_xhat[r * N + j] = gr[j] * ((xr[j] - m) * rs);
-                         if (!gx) continue;
-                         double sum_gy = 0, sum_gy_xhat = 0;
-                         for (int64_t j = 0; j < N; ++j) {
-                           const T gy = w ? gr[j] * w[j] : gr[j];
-                           sum_gy += gy;
-                           sum_gy_xhat += gy * ((xr[j] - m) * rs);
-                         }
-                         const T a = static_cast<T>(sum_gy / static_cast<double>(N));
-                         const T c = static_cast<T>(sum_gy_xhat / static_cast<double>(N));
-                         T* o = gx + r * N;
-                         for (int64_t j = 0; j < N; ++j) {
-                           const T gy = w ? gr[j] * w[j] : gr[j];
-                           o[j] = rs * (gy - a - ((xr[j] - m) * rs) * c);
-                         }
-                       }
-                     });
+  for_rows(M, N, [&](int64_t r) {
+    const T* gr = g + r * N;
+    const T* xr = x + r * N;
+    const T m = mean[r], rs = rstd[r];
+    if (g_xhat)
+      for (int64_t j = 0; j < N; ++j) g_xhat[r * N + j] = gr[j] * ((xr[j] - m) * rs);
+    if (!gx) return;
+    if (w) layer_norm_input_grad<true>(gr, xr, w, m, rs, gx + r * N, N);
+    else layer_norm_input_grad<false>(gr, xr, w, m, rs, gx + r * N, N);
+  });
 }
 
 struct LayerNormShape {

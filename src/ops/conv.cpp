@@ -68,10 +68,11 @@ Tensor col2im_op(const Tensor& cols, const ConvGeometry& geo) {
 
 // ---- fused kernels ----------------------------------------------------------------------------
 
-// Splits images [0, batch) into `slots` contiguous ranges run in parallel, each with
-// its own scratch buffer of buffer_elems. Inside the parallel region every GEMM
-// runs on its own thread; with one slot (a batch smaller than the thread count)
-// the GEMMs and im2col spread over the threads themselves.
+// Splits work items (images, or blocks of images) [0, items) into one contiguous
+// range per thread, run in parallel, each with its own scratch buffer of
+// buffer_elems. Inside the parallel region every GEMM runs on its own thread; with
+// a single range (fewer items than threads) the GEMMs and im2col spread over the
+// threads themselves.
 template <class T, class F>
 void for_each_slot(int64_t items, int64_t buffer_elems, ScalarType dtype, const F& fn) {
   if (items == 0) return;

@@ -17,6 +17,9 @@ packages=(
   libtorch-dev                   # parity tests and benchmark twins (the libtorch 1.13 oracle)
   dataset-fashion-mnist          # the main job's data (/usr/share/datasets/fashion-mnist)
   graphviz                       # dot, to render autograd graphs
+  python3-dev pybind11-dev       # the Python module (python/)
+  python3-numpy python3-pytest   # its numpy bridge and its tests
+  python3-torch                  # PyTorch, for the Python parity tests and benchmarks
 )
 
 # One dpkg-query for all of them; a package dpkg has never heard of is simply absent

@@ -15,3 +15,5 @@ if [[ ${1:-} == --sanitize ]]; then
 fi
 scripts/build.sh "$@"
 ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "${TG_JOBS:-2}"
+# Then the Python module's tests (not under the sanitizers: python3 is not instrumented).
+[[ ${1:-} == --sanitize ]] || python/run_tests.sh "$dir"

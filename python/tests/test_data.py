@@ -1,0 +1,50 @@
+"""tensorgrad.data: the Fashion-MNIST reader and the batching DataLoader."""
+import os
+
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def test_dataloader_batches_a_tensor_dataset():
+    images = tg.arange(10, dtype=tg.float32).reshape(10, 1)
+    targets = tg.arange(10)
+    ds = tg.data.TensorDataset(images, targets)
+    assert len(ds) == 10 and ds[3][1].item() == 3
+    loader = tg.data.DataLoader(ds, batch_size=4)
+    batches = list(loader)
+    assert len(loader) == 3 and [b[1].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert batches[0][0].shape == (4, 1)
+    assert len(tg.data.DataLoader(ds, batch_size=4, drop_last=True)) == 2
+
+
+def test_shuffle_is_a_seeded_permutation_per_epoch():
+    ds = tg.data.TensorDataset(tg.zeros(8, 1), tg.arange(8))
+    a = tg.data.DataLoader(ds, batch_size=8, shuffle=True, seed=3)
+    b = tg.data.DataLoader(ds, batch_size=8, shuffle=True, seed=3)
+    first, second = [t.tolist() for _, t in a], [t.tolist() for _, t in a]
+    assert sorted(first[0]) == list(range(8)) and first != second
+    assert [t.tolist() for _, t in b] == first
+
+
+def test_dataloader_needs_images_and_targets():
+    with pytest.raises(TypeError, match="images"):
+        tg.data.DataLoader([1, 2, 3])
+    with pytest.raises(ValueError, match="Size mismatch"):
+        tg.data.TensorDataset(tg.zeros(3), tg.zeros(2))
+
+
+@pytest.mark.skipif(not os.path.isdir(FASHION), reason="dataset-fashion-mnist is not installed")
+def test_fashion_mnist():
+    test = tg.data.MNIST(FASHION, train=False)
+    assert len(test) == 10000 and test.images.shape == (10000, 1, 28, 28) and test.targets.dtype is tg.int64
+    image, label = test[0]
+    assert image.shape == (1, 28, 28) and 0 <= label.item() <= 9
+    pixels = test.images.numpy()
+    assert pixels.min() >= 0 and pixels.max() <= 1
+    assert np.bincount(test.targets.numpy(), minlength=10).tolist() == [1000] * 10
+    with pytest.raises(RuntimeError, match="nowhere"):
+        tg.data.MNIST("/nowhere")

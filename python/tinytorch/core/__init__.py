@@ -1,0 +1,1 @@
+"""tinytorch.core: tensor, autograd, activations and losses."""

@@ -10,27 +10,42 @@ from ._C import Tensor
 _DEFAULT_DTYPES = (_C.float32, _C.int64, _C.bool)
 
 
+def _padded(fmt, data):
+    """fmt right-aligned to the widest value, as PyTorch aligns columns. The widest
+    strings come from the extremes (and nan/inf), so only those are formatted."""
+    candidates = []
+    if data.size:
+        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+        if finite.size:
+            candidates += [finite.min(), finite.max()]
+        if finite.size != data.size:
+            candidates += [v for v in (np.nan, np.inf, -np.inf) if np.any(data == v) or (np.isnan(v) and np.isnan(data).any())]
+    width = max((len(fmt(v)) for v in candidates), default=0)
+    return lambda v: fmt(v).rjust(width)
+
+
 def _format_values(t):
     data = t.detach().numpy()
     if data.size == 0:
         return "[]"
+    options = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3, max_line_width=80)
     if t.dtype.is_floating_point:
-        finite = data[np.isfinite(data)]
+        finite = np.abs(data[np.isfinite(data)])
+        nonzero = finite[finite != 0]
         integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
-        large = finite.size > 0 and (np.abs(finite).max() >= 1e8 or (np.abs(finite[finite != 0]).min(initial=1) < 1e-4))
-        if large:
+        scientific = nonzero.size > 0 and (nonzero.max() >= 1e8 or nonzero.min() < 1e-4
+                                           or nonzero.max() / nonzero.min() > 1e3)
+        if scientific:
             fmt = "{:.4e}".format
         elif integral:
             fmt = lambda v: "{:.0f}.".format(v) if np.isfinite(v) else str(v)  # noqa: E731
         else:
-            fmt = "{:.4f}".format
-        return np.array2string(data, separator=", ", prefix="tensor(", formatter={"float_kind": fmt},
-                               threshold=1000, edgeitems=3, max_line_width=80)
+            fmt = lambda v: "{:.4f}".format(v) if np.isfinite(v) else str(v)  # noqa: E731
+        return np.array2string(data, formatter={"float_kind": _padded(fmt, data)}, **options)
     if t.dtype is _C.bool:
         width = 4 if data.all() else 5
-        return np.array2string(data, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
-                               formatter={"bool": lambda v: "{:>{}}".format(str(bool(v)), width)})
-    return np.array2string(data, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3)
+        return np.array2string(data, formatter={"bool": lambda v: "{:>{}}".format(str(bool(v)), width)}, **options)
+    return np.array2string(data, formatter={"int": _padded(str, data)}, **options)
 
 
 def _repr(self):

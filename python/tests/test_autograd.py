@@ -194,6 +194,40 @@ def test_custom_function_needs_input_grad_and_multiple_outputs():
     assert ctx_needs == [(True, False, False)]
 
 
+def test_custom_function_mark_dirty_and_non_differentiable():
+    class AddOneInPlace(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    class ArgmaxToo(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            idx = x.argmax()
+            ctx.mark_non_differentiable(idx)
+            return x * 2, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            return g * 2
+
+    leaf = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = leaf * 1
+    version = h._version
+    out = AddOneInPlace.apply(h)
+    assert values(h) == [2, 3] and out.grad_fn.name() == "AddOneInPlaceBackward" and h._version > version
+    out.sum().backward()
+    assert values(leaf.grad) == [1, 1]
+    y, idx = ArgmaxToo.apply(leaf)
+    assert idx.item() == 1 and not idx.requires_grad and y.requires_grad
+
+
 def test_custom_function_double_backward():
     class Cube(tg.autograd.Function):
         @staticmethod

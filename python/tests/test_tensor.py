@@ -293,6 +293,9 @@ def test_errors_keep_their_messages_and_types():
 def test_repr_matches_pytorch():
     assert repr(tg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(tg.tensor([1.5, 2.25])) == "tensor([1.5000, 2.2500])"
+    assert repr(tg.tensor([[1.5, -2.25], [10.0, 0.5]])) == "tensor([[ 1.5000, -2.2500],\n        [10.0000,  0.5000]])"
+    assert repr(tg.tensor([1e-5, 1.0])) == "tensor([1.0000e-05, 1.0000e+00])"
+    assert repr(tg.tensor([[1, -20], [300, 4]])) == "tensor([[  1, -20],\n        [300,   4]])"
     assert repr(tg.tensor([1, 2])) == "tensor([1, 2])"
     assert repr(tg.tensor(3.0)) == "tensor(3.)"
     assert repr(tg.tensor([True, False])) == "tensor([ True, False])"

@@ -38,7 +38,7 @@ int run_cli(std::span<const std::string> args, const Console& console, std::ostr
     err << main_help_text();
     return 2;
   }
-  if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+  if (args[0] == "--help" || args[0] == "-h") {
     console.out << main_help_text();
     return 0;
   }

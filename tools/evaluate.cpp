@@ -10,10 +10,6 @@
 
 namespace tg::cli {
 
-namespace {
-constexpr int64_t kEvalBatchSize = 256;
-}
-
 CommandSpec evaluate_spec() {
   CommandSpec spec{"evaluate", "evaluate saved weights on the Fashion-MNIST test set",
                    "Evaluates saved weights (tensorgrad train's model.safetensors) on the Fashion-MNIST\n"
@@ -38,7 +34,7 @@ int run_evaluate(const ParsedArgs& args, const Console& console) {
   const Split test_split = load_split(args.text("data"), false, args.optional_integer("limit"));
   nn::Sequential model = make_model(name);
   load(model, weights);
-  const ConfusionMatrix matrix = evaluate_model(model, test_split, kEvalBatchSize);
+  const ConfusionMatrix matrix = evaluate_model(model, test_split);
 
   char line[128];
   std::snprintf(line, sizeof line, "test accuracy: %.2f%% (%lld/%lld)", 100.0 * matrix.accuracy(),

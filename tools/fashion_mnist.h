@@ -28,8 +28,11 @@ struct Split {
 // package to install).
 Split load_split(const std::string& dir, bool train, std::optional<int64_t> limit);
 
+// Large enough to be fast, small enough that the CNN's activations stay modest.
+inline constexpr int64_t kEvalBatchSize = 256;
+
 // Classifies `split` with `model` in eval mode, without recording gradients, in
 // batches of `batch_size`; leaves the model in eval mode.
-ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split, int64_t batch_size);
+ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split, int64_t batch_size = kEvalBatchSize);
 
 }  // namespace tg::cli

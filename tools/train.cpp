@@ -21,9 +21,6 @@ namespace tg::cli {
 
 namespace {
 
-// Large enough to be fast, small enough that the CNN's activations stay modest.
-constexpr int64_t kEvalBatchSize = 256;
-
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainOptions& options, std::vector<Tensor> parameters) {
   if (options.optimizer == "adam") {
     return std::make_unique<optim::Adam>(std::move(parameters), optim::AdamOptions(options.lr));
@@ -139,7 +136,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const Console& cons
       progress.update(batch.data.size(0), loss.item<double>());
     }
     const double seconds = progress.elapsed_seconds();
-    const ConfusionMatrix matrix = evaluate_model(model, test_split, kEvalBatchSize);
+    const ConfusionMatrix matrix = evaluate_model(model, test_split);
     metrics.push_back({epoch, progress.mean_loss(), matrix.accuracy(), seconds});
     progress.finish(epoch_summary(label, metrics.back(), matrix, train_split.images.size(0)));
     write_text_file((dir / "metrics.csv").string(), metrics_csv(metrics));

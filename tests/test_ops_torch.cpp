@@ -143,7 +143,7 @@ TEST_P(TorchGradient, GradientsMatch) {
   expected.backward(to_torch(g));
   for (size_t i = 0; i < in.tg.size(); ++i) {
     if (!in.tg[i].requires_grad()) continue;
-    EXPECT_TRUE(same(in.tg[i].grad(), in.torch[i].grad(), tolerance(c.dtype) * 10)) << "gradient of input " << i;
+    EXPECT_TRUE(same(in.tg[i].grad(), in.torch[i].grad(), tolerance(c.dtype))) << "gradient of input " << i;
   }
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, TorchGradient, ::testing::ValuesIn(cases(true)), case_name);

@@ -7,8 +7,8 @@
 //
 // fn takes `const std::vector<Tensor>&` (or a single Tensor when there is one
 // input) and returns a Tensor or a std::vector<Tensor>. Inputs that require grad
-// are the ones differentiated; they must be float64. Integer and bool inputs
-// (indices, masks) are passed through as constants.
+// are the ones differentiated. Floating inputs and outputs must be float64;
+// integer and bool inputs (indices, masks) are passed through as constants.
 #include <functional>
 #include <string>
 #include <type_traits>

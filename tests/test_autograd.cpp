@@ -193,6 +193,9 @@ TEST(Grad, BackwardWithCreateGraphMakesDifferentiableGrad) {
   EXPECT_TRUE(g.requires_grad());
   Tensor gg = ag::grad({g}, {x})[0];
   EXPECT_TENSOR(gg, {}, {18.0});
+  // x.grad's graph leads back to x: the reference cycle libtorch documents for
+  // create_graph=true (and leaks the same way). Resetting the gradient breaks it.
+  x.mutable_grad() = Tensor();
 }
 
 // ---- leaves, retain_grad, detach, requires_grad_ --------------------------------------------------
@@ -363,6 +366,8 @@ TEST(InPlace, SelfAsOperandIsAnInPlaceModification) {
   Tensor h = x * 2;
   h.mul_(h);
   EXPECT_THROW_MSG(h.sum().backward(), "modified by an inplace operation");
+  // h's node saved h itself, a cycle (libtorch 1.13 leaks it too); detaching h breaks it.
+  h.detach_();
 }
 
 TEST(InPlace, OperatorsAndScalars) {

@@ -152,7 +152,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
     auto node = make_node("DivBackward0", [](Node& n, const Tensor& g) -> variable_list {
       Tensor other = n.saved(1);
       return {n.needs_input_grad(0) ? g / other : Tensor(),
-              n.needs_input_grad(1) ? -g * n.saved(0) / (other * other) : Tensor()};
+              // (a / b) / b as libtorch: a / (b * b) overflows where the gradient does not.
+              n.needs_input_grad(1) ? -g * (n.saved(0) / other / other) : Tensor()};
     }, a, b);
     node->save(save_if(node->needs_input_grad(1), a), false);
     node->save(b, false);

@@ -197,6 +197,8 @@ ConvPlan plan_conv2d(const Tensor& input, const Tensor& weight, const Tensor& bi
       pad_begin[i] = total / 2;
       pad_end[i] = total - total / 2;
     }
+  TG_CHECK(weight.size(2) > 0 && weight.size(3) > 0, "kernel size should be greater than zero, but got kernel_height: ",
+           weight.size(2), " kernel_width: ", weight.size(3));
   const int64_t out_channels = weight.size(0);
   TG_CHECK(out_channels >= groups, "Given groups=", groups, ", expected weight to be at least ", groups,
            " at dimension 0, but got weight of size ", weight.sizes(), " instead");

@@ -131,7 +131,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
     const bool has_pad = padding_idx >= 0;
     auto node = make_node("EmbeddingBackward0", [w_shape, pad, has_pad](Node& n, const Tensor& g) -> variable_list {
       Tensor idx = n.saved(0);
-      Tensor rows = g.reshape({-1, w_shape[1]});
+      Tensor rows = g.reshape({idx.numel(), w_shape[1]});  // not -1: ambiguous for 0-wide rows
       if (has_pad) rows = where((idx == pad).unsqueeze(1), 0, rows);
       return {index_add_zeros(rows, 0, idx, w_shape, "EmbeddingBackwardBackward0")};
     }, weight);

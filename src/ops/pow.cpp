@@ -44,6 +44,8 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
       if (e == 2.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x * x; });
       if (e == 1.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x; });
       if (e == 0.5) return scalar_map(base, exponent, t, [](auto x, auto) { return std::sqrt(x); });
+      // As libtorch's: rsqrt, whose NaN at -inf the backward of x^0.5 inherits.
+      if (e == -0.5) return scalar_map(base, exponent, t, [](auto x, auto) { return 1 / std::sqrt(x); });
     }
     return scalar_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
   });

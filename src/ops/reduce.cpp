@@ -103,9 +103,12 @@ void check_nonempty(const Tensor& x, uint64_t mask, const char* op) {
                    " to have non-zero size.");
 }
 
-// Gradient of an extremum spread evenly over the elements equal to it.
+// Gradient of an extremum spread evenly over the elements equal to it. As in
+// libtorch, a NaN extremum is equal to the NaN elements for max()/min()
+// (`nan_matches`), but to none for amax/amin, whose gradient is then NaN.
 template <bool Max>
-Tensor amax_impl(const Tensor& x, IntArrayRef dims, bool keepdim, const char* op, const char* name) {
+Tensor amax_impl(const Tensor& x, IntArrayRef dims, bool keepdim, const char* op, const char* name,
+                 bool nan_matches = false) {
   const uint64_t mask = core::dims_mask(dims, x.dim(), op);
   check_nonempty(x, mask, op);
   Tensor out = extremum_impl<Max>(x, mask, keepdim, false).first;
@@ -116,9 +119,9 @@ Tensor amax_impl(const Tensor& x, IntArrayRef dims, bool keepdim, const char* op
     DimVector dims_list;
     for (int64_t d = 0; d < x.dim(); ++d)
       if (mask >> d & 1) dims_list.push_back(d);
-    auto node = make_node(name, [kept, dims_list](Node& n, const Tensor& g) -> variable_list {
+    auto node = make_node(name, [kept, dims_list, nan_matches](Node& n, const Tensor& g) -> variable_list {
       Tensor xs = n.saved(0), result = restore_dims(n.saved(1), kept);
-      Tensor hit = (xs == result) + (isnan(xs) * isnan(result));
+      Tensor hit = nan_matches ? (xs == result) + (isnan(xs) * isnan(result)) : (xs == result);
       Tensor count = hit.sum(dims_list, true);
       return {restore_dims(g, kept) * hit / count};
     }, x);
@@ -170,12 +173,12 @@ Tensor mean(const Tensor& a, IntArrayRef dim, bool keepdim, optional<ScalarType>
 Tensor max(const Tensor& a) {
   TG_CHECK(a.numel() > 0, "max(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                           "reduction dim with the 'dim' argument.");
-  return amax_impl<true>(a, {}, false, "max", "MaxBackward1");
+  return amax_impl<true>(a, {}, false, "max", "MaxBackward1", /*nan_matches=*/true);
 }
 Tensor min(const Tensor& a) {
   TG_CHECK(a.numel() > 0, "min(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                           "reduction dim with the 'dim' argument.");
-  return amax_impl<false>(a, {}, false, "min", "MinBackward1");
+  return amax_impl<false>(a, {}, false, "min", "MinBackward1", /*nan_matches=*/true);
 }
 Tensor amax(const Tensor& a, IntArrayRef dim, bool keepdim) { return amax_impl<true>(a, dim, keepdim, "amax", "AmaxBackward0"); }
 Tensor amin(const Tensor& a, IntArrayRef dim, bool keepdim) { return amax_impl<false>(a, dim, keepdim, "amin", "AminBackward0"); }

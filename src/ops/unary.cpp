@@ -119,12 +119,12 @@ Tensor relu(const Tensor& a) {
   TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_min_cpu\" not implemented for 'Bool'");
   Tensor out = unary_map(a, a.dtype(), [](auto x) {
     if constexpr (std::is_same_v<decltype(x), bool>) return x;
-    else return x > 0 ? x : decltype(x)(0);
+    else return x <= 0 ? decltype(x)(0) : x;  // NaN stays NaN, as libtorch's clamp_min
   });
-  // Subgradient 0 at 0, as libtorch's threshold_backward.
+  // Subgradient 0 at 0, as libtorch's threshold_backward (which passes the gradient at NaN).
   record_unary("ReluBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
-    if (building_graph()) return where(y > 0, g, 0);
-    return float_binary_map(g, y, [](auto gv, auto yv) { return yv > 0 ? gv : decltype(gv)(0); });
+    if (building_graph()) return where(y <= 0, 0, g);
+    return float_binary_map(g, y, [](auto gv, auto yv) { return yv <= 0 ? decltype(gv)(0) : gv; });
   });
   return out;
 }

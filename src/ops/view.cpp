@@ -300,15 +300,21 @@ Tensor Tensor::index(std::initializer_list<indexing::TensorIndex> indices) const
 Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
   using indexing::TensorIndex;
   int64_t consumed = 0;  // dims of self that indices refer to
+  int64_t index_tensors = 0;
   bool seen_ellipsis = false;
   for (const TensorIndex& i : indices) {
     if (i.is_integer() || i.is_slice() || i.is_tensor()) ++consumed;
+    if (i.is_tensor() && i.tensor().defined() && i.tensor().dim() > 0) ++index_tensors;
     if (i.is_ellipsis()) {
       TG_CHECK_INDEX(!seen_ellipsis, "An index can only have a single ellipsis ('...')");
       seen_ellipsis = true;
     }
   }
   TG_CHECK_INDEX(consumed <= dim(), "too many indices for tensor of dimension ", dim());
+  // libtorch indexes with several index tensors jointly (broadcast together);
+  // indexing one dim after the other would silently give other elements.
+  TG_CHECK_INDEX(index_tensors <= 1, "tensorgrad's index() accepts at most one tensor index of one dimension, got ",
+                 index_tensors);
   Tensor r = *this;
   int64_t d = 0;  // current dim of r
   for (const TensorIndex& i : indices) {

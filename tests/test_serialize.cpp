@@ -2,12 +2,16 @@
 // the exact bytes written, files written by hand per the specification, truncated
 // and corrupt files, atomic replacement, and modules.
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
+#include <thread>
 
 #include "support/test_support.h"
 
@@ -320,6 +324,43 @@ TEST_F(Files, SaveReplacesThePreviousFile) {
   EXPECT_EQ(listing(), (std::vector<std::string>{"ckpt.safetensors"}));
 }
 
+TEST_F(Files, SaveKilledAtAnyMomentLeavesTheOldOrTheNewCheckpoint) {
+  // A child process saves checkpoints A and B in turn over the same path until it
+  // is killed (SIGKILL, at a random moment: during a write, the fsync, the rename
+  // or between saves). The file then always loads as exactly A or exactly B; the
+  // killed save's temporary file may remain beside it.
+  const std::map<std::string, Tensor> a = {{"w", full({512, 512}, 1.0f)}, {"step", tensor(int64_t{1})}};
+  const std::map<std::string, Tensor> b = {{"w", full({512, 512}, 2.0f)}, {"step", tensor(int64_t{2})}};
+  save(a, file);
+  std::mt19937 gen(7);
+  int saw_a = 0, saw_b = 0;
+  for (int round = 0; round < 20; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      try {
+        for (int i = 0;; ++i) save(i % 2 ? a : b, file);
+      } catch (...) {
+      }
+      _exit(1);  // never run the rest of the suite in the child
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20000)(gen)));
+    ASSERT_EQ(kill(child, SIGKILL), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFSIGNALED(status));
+    const auto back = load_tensors(file);
+    ASSERT_EQ(back.size(), 2u);
+    const int64_t step = back.at("step").item<int64_t>();
+    ASSERT_TRUE(step == 1 || step == 2) << step;
+    EXPECT_TRUE(same(back.at("w"), step == 1 ? a.at("w") : b.at("w"))) << "round " << round;
+    (step == 1 ? saw_a : saw_b)++;
+  }
+  EXPECT_EQ(saw_a + saw_b, 20);
+  for (const std::string& name : listing())
+    EXPECT_TRUE(name == "ckpt.safetensors" || name.starts_with("ckpt.safetensors.tmp-")) << name;
+}
+
 TEST_F(Files, SaveRejectsBadInput) {
   EXPECT_THROW_MSG(save({{"u", Tensor()}}, file), str("save: '", file, "': tensor 'u' is undefined"));
   EXPECT_THROW_MSG(save({{"__metadata__", ones({1})}}, file),
@@ -417,6 +458,25 @@ TEST_F(Files, ModuleLoadRejectsMismatchesAndCopiesNothing) {
                                         "' into (anonymous namespace)::NetImpl: Missing key(s): \"count\". "
                                         "Unexpected key(s): \"extra\"."));
   EXPECT_TENSOR(net->scale, {2}, {0, 0});
+}
+
+TEST_F(Files, ModuleLoadOfATruncatedCheckpointRaisesAndCopiesNothing) {
+  Net saved;
+  fill(saved, 1.0);
+  save(saved, file);
+  const Bytes full = read_file(file);
+  Net net;
+  fill(net, 5.0);
+  for (size_t cut = 0; cut < full.size(); ++cut) {
+    write_file(file, full.substr(0, cut));
+    EXPECT_THROW_MSG(load(net, file), str("'", file, "' is not a valid safetensors file")) << cut;
+  }
+  EXPECT_TENSOR(net->scale, {2}, {5, 6});
+  EXPECT_TENSOR(net->block->weight, {2, 3}, {5, 6, 7, 8, 9, 10});
+  EXPECT_TENSOR(net->count, {}, {105});
+  write_file(file, full);
+  load(net, file);
+  EXPECT_TENSOR(net->scale, {2}, {1, 2});
 }
 
 TEST_F(Files, ModuleLoadConvertsTheDtype) {

@@ -1,0 +1,194 @@
+// What docs/THREADS.md promises: independent graphs built and backpropagated from
+// several threads at once give the serial run's gradients bit for bit, also when
+// the threads share read-only parameters (autograd::grad) or accumulate into the
+// same leaf (locked per leaf); grad mode is per thread; the global generator is
+// locked; the storage pool is per thread. The suite also runs under
+// ThreadSanitizer (TG_TSAN, see docs/THREADS.md).
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "core/allocator.h"
+#include "support/test_support.h"
+
+using namespace tg;
+namespace F = tg::nn::functional;
+
+namespace {
+
+constexpr int kThreads = 4;
+constexpr int kSteps = 1000;
+// Each step uses one of this many batches, so that any thread's step can be
+// compared with the serial run of the same batch.
+constexpr int kBatches = 7;
+
+struct Params {
+  Tensor w1, b1, w2;
+};
+using Grads = std::vector<Tensor>;
+
+// Deterministic values that do not draw from the (shared) global generator.
+Tensor pattern(std::vector<int64_t> shape, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> dist;
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& e : v) e = dist(gen);
+  return tensor(v).reshape(shape);
+}
+
+Params make_params() {
+  return {pattern({4, 16}, 1).requires_grad_(), pattern({16}, 2).requires_grad_(), pattern({16, 3}, 3).requires_grad_()};
+}
+
+// A two-layer MLP and its cross-entropy loss on batch `batch`.
+Tensor loss_of(const Params& p, int batch) {
+  const Tensor x = pattern({8, 4}, 100 + batch);
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < 8; ++i) labels.push_back((i + batch) % 3);
+  const Tensor h = (x.matmul(p.w1) + p.b1).tanh();
+  return F::cross_entropy(h.matmul(p.w2), tensor(labels));
+}
+
+// The gradients of one step with the thread's own leaves, through backward().
+Grads own_leaves_step(int batch) {
+  Params p = make_params();
+  loss_of(p, batch).backward();
+  return {p.w1.grad(), p.b1.grad(), p.w2.grad()};
+}
+
+// The gradients of one step with shared parameters, through autograd::grad (which
+// leaves every .grad() untouched).
+Grads shared_params_step(const Params& p, int batch) {
+  return autograd::grad({loss_of(p, batch)}, {p.w1, p.b1, p.w2});
+}
+
+::testing::AssertionResult same_grads(const Grads& a, const Grads& b) {
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << a.size() << " vs " << b.size() << " gradients";
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!a[i].defined() || !b[i].defined() || !a[i].equal(b[i]))
+      return ::testing::AssertionFailure() << "gradient " << i << " differs";
+  return ::testing::AssertionSuccess();
+}
+
+// Runs fn(thread, step) for kSteps steps on each of kThreads threads at once;
+// returns how many steps disagreed with the reference of their batch.
+template <class Fn>
+int mismatches_in_parallel(const std::vector<Grads>& reference, Fn fn) {
+  std::vector<int> bad(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int s = 0; s < kSteps; ++s) {
+        const int batch = (s + t) % kBatches;
+        if (!same_grads(fn(batch), reference[batch])) ++bad[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int total = 0;
+  for (int b : bad) total += b;
+  return total;
+}
+
+}  // namespace
+
+TEST(Threads, IndependentGraphsGiveTheSerialGradients) {
+  std::vector<Grads> reference;
+  for (int b = 0; b < kBatches; ++b) reference.push_back(own_leaves_step(b));
+  // The batches differ, so agreeing with the reference means something.
+  EXPECT_FALSE(reference[0][0].equal(reference[1][0]));
+  EXPECT_EQ(mismatches_in_parallel(reference, own_leaves_step), 0);
+}
+
+TEST(Threads, SharedReadOnlyParametersWithAutogradGrad) {
+  const Params shared = make_params();
+  std::vector<Grads> reference;
+  for (int b = 0; b < kBatches; ++b) reference.push_back(shared_params_step(shared, b));
+  EXPECT_TRUE(same_grads(reference[3], own_leaves_step(3)));
+  EXPECT_EQ(mismatches_in_parallel(reference, [&](int b) { return shared_params_step(shared, b); }), 0);
+  // autograd::grad never wrote a .grad().
+  EXPECT_FALSE(shared.w1.grad().defined());
+  EXPECT_FALSE(shared.b1.grad().defined());
+  EXPECT_FALSE(shared.w2.grad().defined());
+}
+
+TEST(Threads, BackwardIntoASharedLeafAccumulatesEveryPass) {
+  // Every pass adds the same gradient, so the sum does not depend on the order in
+  // which the threads' passes took the leaf's lock: it equals the serial sum.
+  const Params shared = make_params();
+  const Params serial = make_params();
+  constexpr int kPasses = 250;
+  for (int i = 0; i < kThreads * kPasses; ++i) loss_of(serial, 2).backward();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPasses; ++i) loss_of(shared, 2).backward();
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_TRUE(shared.w1.grad().equal(serial.w1.grad()));
+  EXPECT_TRUE(shared.b1.grad().equal(serial.b1.grad()));
+  EXPECT_TRUE(shared.w2.grad().equal(serial.w2.grad()));
+  const Grads one = own_leaves_step(2);
+  EXPECT_TRUE(shared.b1.grad().allclose(one[1] * (kThreads * kPasses), 1e-4, 1e-5));
+}
+
+TEST(Threads, GradModeIsPerThread) {
+  const Tensor x = ones({2}).requires_grad_();
+  NoGradGuard no_grad;
+  bool other_records = false, other_sees_enabled = false;
+  std::thread([&] {
+    other_sees_enabled = GradMode::is_enabled();
+    other_records = (x * 2).requires_grad();
+  }).join();
+  EXPECT_TRUE(other_sees_enabled);
+  EXPECT_TRUE(other_records);
+  EXPECT_FALSE(GradMode::is_enabled());
+  EXPECT_FALSE((x * 2).requires_grad());
+}
+
+TEST(Threads, TheGlobalGeneratorHandsOutEachTensorWhole) {
+  // Each rand() call draws its values under the generator's lock, so the threads'
+  // tensors are exactly the serial run's, in some order.
+  constexpr int kPerThread = 500;
+  manual_seed(42);
+  std::vector<std::vector<double>> serial;
+  for (int i = 0; i < kThreads * kPerThread; ++i) serial.push_back(tg::testing::values(rand({3}, kDouble)));
+  manual_seed(42);
+  std::vector<std::vector<std::vector<double>>> drawn(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) drawn[t].push_back(tg::testing::values(rand({3}, kDouble)));
+    });
+  for (auto& th : threads) th.join();
+  std::vector<std::vector<double>> all;
+  for (auto& d : drawn) all.insert(all.end(), d.begin(), d.end());
+  std::sort(serial.begin(), serial.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, serial);
+}
+
+TEST(Threads, TheStoragePoolIsPerThread) {
+  const size_t main_cached = core::cached_storage_bytes();
+  size_t fresh = 1, after_free = 0;
+  Tensor made_there;
+  std::thread([&] {
+    fresh = core::cached_storage_bytes();
+    { Tensor t = zeros({1000}); }
+    after_free = core::cached_storage_bytes();
+    made_there = ones({500});
+  }).join();
+  EXPECT_EQ(fresh, 0u);
+  // Sanitizer builds bypass the pool (TG_NO_POOL): nothing is ever cached there.
+  const bool pooled = after_free != 0;
+  EXPECT_EQ(after_free, pooled ? 4096u : 0u);  // 4000 bytes, in the 4 KiB size class
+  EXPECT_EQ(core::cached_storage_bytes(), main_cached);
+  // A tensor made on a thread that has ended stays valid; freed here, its block
+  // joins this thread's pool.
+  EXPECT_EQ(made_there.sum().item<float>(), 500.0f);
+  const size_t before = core::cached_storage_bytes();
+  made_there = Tensor();
+  EXPECT_EQ(core::cached_storage_bytes(), before + (pooled ? 2048u : 0u));
+}

@@ -90,6 +90,10 @@ class SavedVariable {
   Tensor unpack(Node* owner) const;
   void release();
   bool defined() const { return defined_; }
+  // For graph reports: the stored tensor (an alias of the data for a saved output),
+  // without unpacking or version check; undefined once released.
+  const Tensor& peek() const { return data_; }
+  bool released() const { return released_; }
   // Moves the saved tensor out (iterative graph destruction).
   Tensor take() { return std::move(data_); }
 
@@ -121,6 +125,9 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   virtual bool is_accumulate_grad() const { return false; }
 
   uint64_t sequence_nr() const { return sequence_nr_; }
+  // Takes the number the next node would get (forward AD stamps a tangent with it,
+  // so that the op's own node, made next, knows the tangent is its rule's).
+  static uint64_t reserve_sequence_nr();
   // Gradients this node receives (its forward op's outputs) and produces (inputs).
   uint32_t num_inputs() const { return num_inputs_; }
   uint32_t num_outputs() const { return static_cast<uint32_t>(next_edges_.size()); }
@@ -138,6 +145,7 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   size_t save(const Tensor& t, bool is_output);
   Tensor saved(size_t i) { return saved_[i].unpack(this); }
   size_t num_saved() const { return saved_.size(); }
+  const SavedVariable& saved_variable(size_t i) const { return saved_[i]; }
 
   // Hooks on the gradient of forward output `output_nr` (register_hook on a non-leaf).
   unsigned add_tensor_hook(uint32_t output_nr, TensorHook hook);
@@ -152,6 +160,11 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
 
   // Anomaly mode: the forward op chain recorded when this node was created.
   const std::string* anomaly_trace() const { return anomaly_trace_.get(); }
+  // Fills the trace from the inputs' traces (once, when the node gets its output).
+  void fill_anomaly_trace();
+  // Forward-mode AD: whether this node's outputs carry tangents.
+  bool carries_tangent() const { return carries_tangent_; }
+  void mark_carries_tangent() { carries_tangent_ = true; }
 
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
@@ -177,6 +190,7 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   uint32_t num_inputs_ = 1;
   unsigned next_hook_handle_ = 0;
   bool released_ = false;
+  bool carries_tangent_ = false;
 };
 
 // ---- computing gradients ------------------------------------------------------------------

@@ -1,6 +1,8 @@
 #include "autograd/autograd_meta.h"
 
 #include "autograd/accumulate_grad.h"
+#include "autograd/forward_ad_internal.h"
+#include "autograd/tape_internal.h"
 
 namespace tg::autograd {
 
@@ -37,6 +39,9 @@ void set_history(const Tensor& out, const intrusive_ptr<Node>& fn, uint32_t outp
   m.grad_fn = fn;
   m.output_nr = output_nr;
   m.requires_grad = false;
+  if (fn->anomaly_trace()) fn->fill_anomaly_trace();
+  if (detail::forward_ad_level != 0) forward_ad::check_rule(out, *fn);
+  if (detail::enabled_tapes > 0) record_on_tapes(out, fn);
 }
 
 }  // namespace tg::autograd

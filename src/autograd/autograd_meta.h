@@ -30,6 +30,11 @@ struct AutogradMeta : tg::detail::PoolAllocated {
   // them must be refused (Note [In-place on views]).
   bool is_view = false;
   bool base_is_leaf = false;
+  // Forward-mode AD: the tangent carried with this tensor's value, valid inside
+  // the forward-AD level fw_level (Note [Forward-mode AD] in forward_ad.cpp).
+  Tensor fw_grad;
+  uint64_t fw_level = 0;
+  uint64_t fw_stamp = 0;  // the node sequence number reserved when it was attached
 
   static AutogradMeta& get_or_create(TensorImpl* impl);
   static AutogradMeta* find(const Tensor& t) { return t.defined() ? t.unsafeGetTensorImpl()->autograd_meta.get() : nullptr; }
@@ -41,6 +46,14 @@ inline bool requires_grad(const Tensor& t) {
   const AutogradMeta* m = AutogradMeta::find(t);
   return m && (m->requires_grad || m->grad_fn);
 }
+
+// Thread-local switches of the optional recorders, all zero unless one is in use:
+// the number of enabled GradientTapes on this thread (set_history notifies them)
+// and the id of the active forward-AD level (ops carry tangents when it is not 0).
+namespace detail {
+inline constinit thread_local int enabled_tapes = 0;
+inline constinit thread_local uint64_t forward_ad_level = 0;
+}  // namespace detail
 
 // Whether an op on these inputs must record a node.
 template <class... Ts>

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "autograd/accumulate_grad.h"
+#include "autograd/anomaly.h"
 #include "autograd/autograd_meta.h"
+#include "autograd/engine_internal.h"
 #include "tensorgrad/ops.h"
 #include "autograd/messages.h"
 #include "ops/ops_internal.h"
@@ -241,9 +243,11 @@ class GraphTask {
   static void check_finite(const Tensor& g, Node* fn, size_t i) {
     if (!g.is_floating_point() || ops::all_finite(g)) return;
     std::ostringstream msg;
-    msg << "Function '" << fn->name() << "' returned nan or inf values in its " << i << "th output.";
+    const std::string op = forward_op_name(fn->name());
+    msg << "Function '" << fn->name() << "' returned nan or inf values in its " << i << "th output, the gradient "
+        << "for input " << i << " of the forward op " << op << ".";
     if (const std::string* trace = fn->anomaly_trace(); trace && !trace->empty())
-      msg << " The forward operations that led there: " << *trace;
+      msg << " The forward operations that led there: " << *trace << ".";
     throw Error(msg.str());
   }
 
@@ -283,6 +287,14 @@ Roots make_roots(const variable_list& outputs, const variable_list& grad_outputs
   return r;
 }
 
+// Runs the graph from the roots, capturing the gradients that reach the targets.
+variable_list run_into_edges(Roots roots, const std::vector<Edge>& targets, bool keep_graph, bool create_graph) {
+  GraphTask task(keep_graph, create_graph);
+  task.discover(roots.edges);
+  task.select(targets, /*accumulate=*/false);
+  return task.run(roots.edges, std::move(roots.grads), targets.size());
+}
+
 }  // namespace
 
 void backward(const variable_list& tensors, const variable_list& grad_tensors, optional<bool> retain_graph,
@@ -317,16 +329,18 @@ variable_list grad(const variable_list& outputs, const variable_list& inputs, co
     TG_CHECK(e.is_valid(), "One of the differentiated Tensors does not require grad");
     targets.push_back(std::move(e));
   }
-  GraphTask task(retain_graph.value_or(create_graph), create_graph);
-  task.discover(roots.edges);
-  task.select(targets, /*accumulate=*/false);
-  variable_list result = task.run(roots.edges, std::move(roots.grads), targets.size());
+  variable_list result = run_into_edges(std::move(roots), targets, retain_graph.value_or(create_graph), create_graph);
   for (const Tensor& g : result) {
     TG_CHECK(allow_unused || g.defined(),
              "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True "
              "if this is the desired behavior.");
   }
   return result;
+}
+
+variable_list grad_into_edges(const variable_list& outputs, const variable_list& grad_outputs,
+                              const std::vector<Edge>& targets, bool keep_graph, bool create_graph) {
+  return run_into_edges(make_roots(outputs, grad_outputs), targets, keep_graph, create_graph);
 }
 
 }  // namespace tg::autograd

@@ -18,6 +18,8 @@ Node::Node() : sequence_nr_(next_sequence_nr++) {
   if (AnomalyMode::is_enabled()) anomaly_trace_ = std::make_unique<std::string>();
 }
 
+uint64_t Node::reserve_sequence_nr() { return next_sequence_nr++; }
+
 Node::~Node() {
   std::vector<Node*> local;
   const bool outermost = deletion_queue == nullptr;

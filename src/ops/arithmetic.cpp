@@ -52,6 +52,8 @@ Tensor add_impl(const Tensor& a, const Tensor& b, const Scalar& alpha, const cha
     if (al == T(1)) return binary_map(a, b, t, [](auto x, auto y) { return add_op(x, y); });
     return binary_map(a, b, t, [al](auto x, auto y) { return add_op(x, mul_op(static_cast<decltype(x)>(al), y)); });
   });
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [](const Tensor& t) { return t; }, b, [&](const Tensor& t) { return t * (negate ? -alpha : alpha); });
   if (needs_record(a, b)) {
     const double al = (negate ? -1.0 : 1.0) * alpha.toDouble();
     auto node = make_node(name, [al](Node& n, const Tensor& g) -> variable_list {
@@ -67,6 +69,7 @@ Tensor add_impl(const Tensor& a, const Tensor& b, const Scalar& alpha, const cha
 Tensor add_scalar_impl(const Tensor& a, const Scalar& s, const char* name) {
   const ScalarType t = result_type(a, s);
   Tensor out = scalar_map(a, s, t, [](auto x, auto y) { return add_op(x, y); });
+  if (needs_tangent(a)) set_tangent(out, a, [](const Tensor& t) { return t; });
   if (needs_record(a)) {
     auto node = make_node(name, [](Node&, const Tensor& g) -> variable_list { return {g}; }, a);
     set_history(out, node);
@@ -109,6 +112,7 @@ Tensor rsub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
     const T al = alpha.to<T>();
     return scalar_map(a, b, t, [al](auto x, auto s) { return add_op(s, mul_op(neg_op(static_cast<decltype(x)>(al)), x)); });
   });
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return t * -alpha; });
   if (needs_record(a)) {
     const double al = alpha.toDouble();
     auto node = make_node("RsubBackward1", [al](Node&, const Tensor& g) -> variable_list {
@@ -122,6 +126,8 @@ Tensor rsub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
 // ---- mul -------------------------------------------------------------------------------------
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_map(a, b, result_type(a, b), [](auto x, auto y) { return mul_op(x, y); });
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [&](const Tensor& t) { return t * b; }, b, [&](const Tensor& t) { return a * t; });
   if (needs_record(a, b)) {
     auto node = make_node("MulBackward0", [](Node& n, const Tensor& g) -> variable_list {
       return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(), n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
@@ -135,6 +141,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Scalar& b) {
   Tensor out = scalar_map(a, b, result_type(a, b), [](auto x, auto y) { return mul_op(x, y); });
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return t * b; });
   if (needs_record(a)) {
     auto node = make_node("MulBackward1", [b](Node&, const Tensor& g) -> variable_list { return {g * b}; }, a);
     set_history(out, node);
@@ -148,6 +155,8 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = kernels::visit_floating(t, "div", [&](auto) {
     return binary_map(a, b, t, [](auto x, auto y) { return x / y; });
   });
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [&](const Tensor& t) { return t / b; }, b, [&](const Tensor& t) { return -t * out / b; });
   if (needs_record(a, b)) {
     auto node = make_node("DivBackward0", [](Node& n, const Tensor& g) -> variable_list {
       Tensor other = n.saved(1);
@@ -167,6 +176,7 @@ Tensor div(const Tensor& a, const Scalar& b) {
   Tensor out = kernels::visit_floating(t, "div", [&](auto) {
     return scalar_map(a, b, t, [](auto x, auto y) { return x / y; });
   });
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return t / b; });
   if (needs_record(a)) {
     auto node = make_node("DivBackward1", [b](Node&, const Tensor& g) -> variable_list { return {g / b}; }, a);
     set_history(out, node);
@@ -179,6 +189,7 @@ Tensor neg(const Tensor& a) {
            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use "
            "the `~` or `logical_not()` operator instead.");
   Tensor out = unary_map(a, a.dtype(), [](auto x) { return neg_op(x); });
+  if (needs_tangent(a)) set_tangent(out, a, [](const Tensor& t) { return -t; });
   if (needs_record(a)) {
     auto node = make_node("NegBackward0", [](Node&, const Tensor& g) -> variable_list { return {-g}; }, a);
     set_history(out, node);

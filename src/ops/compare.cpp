@@ -44,6 +44,9 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
     using T = decltype(tag);
     kernels::map<T, bool, T, T>(out, [](bool c, T x, T y) { return c ? x : y; }, condition, cast(a, t), cast(b, t));
   });
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [&](const Tensor& t) { return where(condition, t, 0); }, b,
+                [&](const Tensor& t) { return where(condition, 0, t); });
   if (needs_record(a, b)) {
     // The unselected branch gets an exact zero (not grad * 0), so an infinite or
     // NaN gradient there never leaks into the selected one.
@@ -82,6 +85,12 @@ Tensor extremum(const Tensor& a, const Tensor& b, const char* name) {
     }
     return Max ? (x > y ? x : y) : (x < y ? x : y);
   });
+  // The backward's split, applied to the tangents: the winner's, or the mean on a tie.
+  if (needs_tangent(a, b)) {
+    auto share = [](const Tensor& t, const Tensor& lose, const Tensor& tie) { return where(lose, 0, where(tie, t / 2, t)); };
+    set_tangent(out, a, [&](const Tensor& t) { return share(t, Max ? a < b : a > b, a == b); }, b,
+                [&](const Tensor& t) { return share(t, Max ? a > b : a < b, a == b); });
+  }
   if (needs_record(a, b)) {
     auto node = make_node(name, [](Node& n, const Tensor& g) -> variable_list {
       Tensor x = n.saved(0), y = n.saved(1);

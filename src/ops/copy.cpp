@@ -2,6 +2,7 @@
 // zero_, and the raw helpers every other op builds on.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "core/shape.h"
 #include "kernels/dispatch.h"
@@ -43,6 +44,18 @@ Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t of
   return Tensor(make_intrusive<TensorImpl>(t.impl()->storage, t.dtype(), sizes, strides, offset));
 }
 
+namespace {
+// A floating value no int64 holds (NaN, +-inf, |v| >= 2^63) converts to INT64_MIN,
+// as x86's conversion instruction (and so libtorch) gives; a plain cast is undefined.
+template <class O, class I>
+O convert(I v) {
+  if constexpr (std::is_same_v<O, int64_t> && std::is_floating_point_v<I>)
+    return v >= I(-0x1p63) && v < I(0x1p63) ? static_cast<O>(v) : std::numeric_limits<int64_t>::min();
+  else
+    return static_cast<O>(v);
+}
+}  // namespace
+
 void copy_raw(const Tensor& dst, const Tensor& src) {
   if (dst.numel() == 0) return;
   if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() && dst.sizes().equals(src.sizes())) {
@@ -53,7 +66,7 @@ void copy_raw(const Tensor& dst, const Tensor& src) {
     using O = decltype(out_tag);
     kernels::visit(src.dtype(), [&](auto in_tag) {
       using I = decltype(in_tag);
-      kernels::map<O, I>(dst, [](I v) { return static_cast<O>(v); }, src);
+      kernels::map<O, I>(dst, [](I v) { return convert<O>(v); }, src);
     });
   });
 }
@@ -73,6 +86,10 @@ Tensor contiguous_raw(const Tensor& t) {
 }
 
 void fill_raw(const Tensor& t, const Scalar& value) {
+  if (t.dtype() == kLong && value.isFloatingPoint()) {
+    const double d = value.toDouble();
+    TG_CHECK(d >= -0x1p63 && d < 0x1p63, "value cannot be converted to type int64_t without overflow");
+  }
   kernels::visit(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = value.to<T>();
@@ -133,6 +150,7 @@ template bool Tensor::item<bool>() const;
 Tensor clone(const Tensor& a) {
   Tensor out = ops::empty(a.sizes(), a.dtype());
   ops::copy_raw(out, a);
+  if (ops::needs_tangent(a)) ops::set_tangent(out, a, [](const Tensor& t) { return tg::clone(t); });
   if (autograd::needs_record(a)) {
     auto node = autograd::make_node("CloneBackward0", [](Node&, const Tensor& g) -> variable_list { return {g}; }, a);
     autograd::set_history(out, node);
@@ -147,8 +165,9 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : tg::clone(*
 Tensor Tensor::to(ScalarType dtype, bool, bool copy) const {
   if (dtype == this->dtype() && !copy) return *this;
   Tensor out = ops::cast(*this, dtype);
-  if (out.is_same(*this)) out = tg::clone(*this);
-  else if (autograd::needs_record(*this) && tg::is_floating_point(dtype)) {
+  if (out.is_same(*this)) return tg::clone(*this);
+  if (ops::needs_tangent(*this)) ops::set_tangent(out, *this, [dtype](const Tensor& t) { return t.to(dtype); });
+  if (autograd::needs_record(*this) && tg::is_floating_point(dtype)) {
     // An integer or bool copy has no gradient: it simply does not require grad.
     auto node = autograd::make_node("ToCopyBackward0", [](Node&, const Tensor& g) -> variable_list { return {g}; }, *this);
     autograd::set_history(out, node);
@@ -167,6 +186,7 @@ Tensor& Tensor::fill_(const Scalar& value) {
   ops::check_inplace(*this);
   ops::bump_version(*this);
   ops::fill_raw(*this, value);
+  if (ops::needs_tangent(*this)) ops::set_tangent_from(*this, [this] { return zeros_like(*this); });
   if (autograd::requires_grad(*this) && GradMode::is_enabled()) {
     auto node = autograd::make_node("FillBackward0", [](Node&, const Tensor& g) -> variable_list {
       return {zeros_like(g)};
@@ -185,6 +205,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool) {
   ops::check_inplace(*this);
   ops::bump_version(*this);
   ops::copy_raw(*this, src);
+  if (ops::needs_tangent(*this, src)) ops::set_tangent_from(*this, [&] { return ops::tangent_of(src); });
   if (record) {
     auto node = autograd::make_node("CopyBackwards", [](Node&, const Tensor& g) -> variable_list {
       return {zeros_like(g), g};

@@ -84,6 +84,7 @@ Tensor index_select_raw(const Tensor& a, int64_t d, const Tensor& idx) {
 // its own backward is index_select again.
 Tensor index_add_zeros(const Tensor& g, int64_t d, const Tensor& idx, IntArrayRef sizes, const char* name) {
   Tensor out = index_add_into_zeros(g, d, idx, sizes);
+  if (needs_tangent(g)) set_tangent(out, g, [&](const Tensor& t) { return index_add_zeros(t, d, idx, sizes, name); });
   if (needs_record(g)) {
     auto node = make_node(name, [d](Node& n, const Tensor& gg) -> variable_list {
       return {gg.index_select(d, n.saved(0))};
@@ -102,6 +103,7 @@ Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
   Tensor idx = check_index(index, size, "index_select");
   Tensor out = index_select_raw(a, d, idx);
   if (index.dim() == 0 && a.dim() == 0) out = out.reshape({});
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return index_select(t, dim, index); });
   if (needs_record(a)) {
     DimVector in_shape(a.sizes());
     auto node = make_node("IndexSelectBackward0", [d, in_shape](Node& n, const Tensor& g) -> variable_list {
@@ -124,6 +126,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   DimVector out_shape(indices.sizes());
   out_shape.push_back(weight.size(1));
   Tensor out = index_select_raw(weight, 0, flat).view(out_shape);
+  if (needs_tangent(weight))
+    set_tangent(out, weight, [&](const Tensor& t) { return embedding(t, indices, padding_idx); });
   if (needs_record(weight)) {
     DimVector w_shape(weight.sizes());
     // As at::embedding: -1 means no padding row (nn::functional wraps negative indices first).

@@ -29,6 +29,7 @@ void check_inplace(const Tensor& self) {
 void commit_inplace(Tensor& self, const Tensor& result) {
   bump_version(self);
   copy_raw(self, result);
+  if (needs_tangent(result)) set_tangent(self, result, [](const Tensor& t) { return t; });
   if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result); m && m->grad_fn) {
     autograd::AutogradMeta& sm = autograd::AutogradMeta::get_or_create(self.unsafeGetTensorImpl());
     if (sm.retains_grad && sm.grad_fn) sm.grad_fn->clear_retained(sm.output_nr, self.unsafeGetTensorImpl());

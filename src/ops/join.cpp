@@ -17,6 +17,19 @@ bool any_requires_grad(TensorList tensors) {
   return false;
 }
 
+bool any_tangent(TensorList tensors) {
+  for (const Tensor& t : tensors)
+    if (needs_tangent(t)) return true;
+  return false;
+}
+
+// The inputs' tangents (zeros for those without one), to join as the inputs were.
+std::vector<Tensor> tangents(TensorList tensors) {
+  std::vector<Tensor> ts;
+  for (const Tensor& t : tensors) ts.push_back(tangent_of(t));
+  return ts;
+}
+
 ScalarType promoted_dtype(TensorList tensors) {
   ScalarType t = ScalarType::Undefined;
   for (const Tensor& x : tensors) t = promote_types(t, x.dtype());
@@ -59,6 +72,7 @@ Tensor cat(TensorList tensors, int64_t dim) {
     copy_raw(out.narrow(d, offset, tensors[i].size(d)), tensors[i]);
     offset += tensors[i].size(d);
   }
+  if (any_tangent(tensors)) set_tangent_from(out, [&] { return cat(tangents(tensors), dim); });
   if (any_requires_grad(tensors)) {
     std::vector<int64_t> lengths;
     for (const Tensor& t : tensors) lengths.push_back(skipped_in_cat(t) ? 0 : t.size(d));
@@ -87,6 +101,7 @@ Tensor stack(TensorList tensors, int64_t dim) {
   shape.insert(shape.begin() + d, static_cast<int64_t>(tensors.size()));
   Tensor out = empty(shape, promoted_dtype(tensors));
   for (size_t i = 0; i < tensors.size(); ++i) copy_raw(out.select(d, static_cast<int64_t>(i)), tensors[i]);
+  if (any_tangent(tensors)) set_tangent_from(out, [&] { return stack(tangents(tensors), dim); });
   if (any_requires_grad(tensors)) {
     const size_t count = tensors.size();
     auto node = autograd::make_node_list("StackBackward0", [d, count](Node& n, const Tensor& g) {

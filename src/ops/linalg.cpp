@@ -94,6 +94,8 @@ Tensor dot(const Tensor& a, const Tensor& b) {
   Tensor out = empty({}, a.dtype());
   gemm_into(alias(out, {1, 1}, {1, 1}, 0), vector_as_matrix(a, 1, K), vector_as_matrix(b, K, 1), 1, 0, Tensor(),
             "dot");
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [&](const Tensor& t) { return dot(t, b); }, b, [&](const Tensor& t) { return dot(a, t); });
   if (needs_record(a, b)) {
     auto node = make_node("DotBackward0", [](Node& n, const Tensor& g) -> variable_list {
       return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(), n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
@@ -111,6 +113,8 @@ Tensor mv(const Tensor& m, const Tensor& v) {
   Tensor out = empty({m.size(0)}, m.dtype());
   gemm_into(alias(out, {m.size(0), 1}, {1, 1}, 0), m, vector_as_matrix(v, v.size(0), 1), 1, 0, Tensor(),
             "addmv_impl_cpu");
+  if (needs_tangent(m, v))
+    set_tangent(out, m, [&](const Tensor& t) { return mv(t, v); }, v, [&](const Tensor& t) { return mv(m, t); });
   if (needs_record(m, v)) {
     auto node = make_node("MvBackward0", [](Node& n, const Tensor& g) -> variable_list {
       return {n.needs_input_grad(0) ? g.unsqueeze(1) * n.saved(1) : Tensor(),
@@ -127,6 +131,7 @@ Tensor mv(const Tensor& m, const Tensor& v) {
 // view for autograd (nothing else holds the product).
 Tensor unsafe_view(const Tensor& t, IntArrayRef shape) {
   Tensor out = alias(t, shape, core::contiguous_strides(shape), t.storage_offset());
+  if (needs_tangent(t)) set_view_tangent(out, t);
   if (needs_record(t)) {
     DimVector in_shape(t.sizes());
     auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {
@@ -140,6 +145,7 @@ Tensor unsafe_view(const Tensor& t, IntArrayRef shape) {
 // libtorch's in-place squeeze_(0) of the fresh product in vector @ matrix.
 Tensor squeeze_first(const Tensor& t) {
   Tensor out = alias(t, t.sizes().slice(1), t.strides().slice(1), t.storage_offset());
+  if (needs_tangent(t)) set_view_tangent(out, t);
   if (needs_record(t)) {
     auto node = make_node("SqueezeBackward3", [](Node&, const Tensor& g) -> variable_list { return {g.unsqueeze(0)}; },
                           t);
@@ -197,6 +203,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   check_same_dtype(a, b);
   Tensor out = empty({a.size(0), b.size(1)}, a.dtype());
   gemm_into(out, a, b, 1, 0, Tensor(), "addmm_impl_cpu_");
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [&](const Tensor& t) { return tg::mm(t, b); }, b, [&](const Tensor& t) { return tg::mm(a, t); });
   if (needs_record(a, b)) {
     const bool a_col = column_major(a), b_col = column_major(b);
     auto node = make_node("MmBackward0", [a_col, b_col](Node& n, const Tensor& g) -> variable_list {
@@ -224,6 +232,10 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar&
   }
   Tensor out = empty(out_shape, a.dtype());
   gemm_into(out, a, b, alpha, beta, init, "addmm_impl_cpu_");
+  if (needs_tangent(bias, a, b))
+    set_tangent(out, bias, [&](const Tensor& t) { return times(t, beta); }, a,
+                [&](const Tensor& t) { return times(tg::mm(t, b), alpha); }, b,
+                [&](const Tensor& t) { return times(tg::mm(a, t), alpha); });
   if (needs_record(bias, a, b)) {
     const bool a_col = column_major(a), b_col = column_major(b);
     auto node = make_node("AddmmBackward0", [a_col, b_col, beta, alpha](Node& n, const Tensor& g) -> variable_list {
@@ -247,6 +259,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   check_same_dtype(a, b);
   Tensor out = empty({a.size(0), a.size(1), b.size(2)}, a.dtype());
   gemm_into(out, a, b, 1, 0, Tensor(), "bmm");
+  if (needs_tangent(a, b))
+    set_tangent(out, a, [&](const Tensor& t) { return t.bmm(b); }, b, [&](const Tensor& t) { return a.bmm(t); });
   if (needs_record(a, b)) {
     auto node = make_node("BmmBackward0", [](Node& n, const Tensor& g) -> variable_list {
       return {n.needs_input_grad(0) ? g.bmm(n.saved(1).transpose(1, 2)) : Tensor(),

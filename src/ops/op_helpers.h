@@ -1,6 +1,7 @@
 #pragma once
 // Everything an op implementation file needs: recording nodes, shape and dtype
 // rules, kernels, and the elementwise building blocks below.
+#include "autograd/forward_ad_internal.h"
 #include "autograd/messages.h"
 #include "autograd/op_node.h"
 #include "core/dtype.h"
@@ -14,6 +15,12 @@ namespace tg::ops {
 using autograd::make_node;
 using autograd::needs_record;
 using autograd::set_history;
+// Forward-mode AD: an op's tangent rule sits beside its backward (forward_ad_internal.h).
+using autograd::forward_ad::needs_tangent;
+using autograd::forward_ad::set_tangent;
+using autograd::forward_ad::set_tangent_from;
+using autograd::forward_ad::set_view_tangent;
+using autograd::forward_ad::tangent_of;
 
 // t when the backward will need it, else an undefined tensor (saves memory).
 inline Tensor save_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }

@@ -49,6 +49,9 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
     }
     return scalar_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
   });
+  if (needs_tangent(base)) set_tangent(out, base, [&](const Tensor& t) {
+    return e == 0.0 ? zeros_like(t) : e == 2.0 ? t * (2 * base) : t * (exponent * pow(base, e - 1));
+  });
   if (needs_record(base)) {
     auto node = make_node("PowBackward0", [exponent, e](Node& n, const Tensor& g) -> variable_list {
       if (e == 0.0) return {zeros_like(g)};
@@ -66,6 +69,9 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   const ScalarType t = result_type(base, exponent);
   check_int_exponent(t, exponent);
   Tensor out = binary_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
+  if (needs_tangent(base, exponent))
+    set_tangent(out, base, [&](const Tensor& t) { return where(exponent == 0, 0, t * (exponent * pow(base, exponent - 1))); },
+                exponent, [&](const Tensor& t) { return where((base == 0) * (exponent >= 0), 0, t * (out * log(base))); });
   if (needs_record(base, exponent)) {
     auto node = make_node("PowBackward1", [](Node& n, const Tensor& g) -> variable_list {
       Tensor x = n.saved(0), e = n.saved(1), result = n.saved(2);
@@ -89,6 +95,10 @@ Tensor pow(const Scalar& base, const Tensor& exponent) {
     using T = decltype(tag);
     const T b = base.to<T>();
     return unary_map(exponent, t, [b](auto y) { return pow_op(static_cast<decltype(y)>(b), y); });
+  });
+  if (needs_tangent(exponent)) set_tangent(out, exponent, [&](const Tensor& t) {
+    const double b = base.toDouble();
+    return b == 0.0 ? where(exponent >= 0, 0, t * (out * std::log(b))) : t * (out * std::log(b));
   });
   if (needs_record(exponent)) {
     const double b = base.toDouble();

@@ -39,6 +39,7 @@ int64_t reduced_count(const Tensor& x, uint64_t mask) {
 Tensor reduce_sum(const Tensor& x, IntArrayRef dims, bool keepdim, optional<ScalarType> dtype, const char* name) {
   const uint64_t mask = core::dims_mask(dims, x.dim(), "sum");
   Tensor out = sum_impl(x, mask, keepdim, sum_dtype(x, dtype));
+  if (needs_tangent(x)) set_tangent(out, x, [&](const Tensor& t) { return reduce_sum(t, dims, keepdim, dtype, name); });
   if (needs_record(x)) {
     DimVector in_shape(x.sizes());
     DimVector kept(x.sizes());
@@ -65,6 +66,7 @@ Tensor reduce_mean(const Tensor& x, IntArrayRef dims, bool keepdim, optional<Sca
     const T count = static_cast<T>(n);
     for (int64_t i = 0; i < out.numel(); ++i) p[i] /= count;
   });
+  if (needs_tangent(x)) set_tangent(out, x, [&](const Tensor& t) { return reduce_mean(t, dims, keepdim, dtype, name); });
   if (needs_record(x)) {
     DimVector in_shape(x.sizes());
     DimVector kept(x.sizes());
@@ -112,13 +114,20 @@ Tensor amax_impl(const Tensor& x, IntArrayRef dims, bool keepdim, const char* op
   const uint64_t mask = core::dims_mask(dims, x.dim(), op);
   check_nonempty(x, mask, op);
   Tensor out = extremum_impl<Max>(x, mask, keepdim, false).first;
+  DimVector kept(x.sizes());
+  DimVector dims_list;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (mask >> d & 1) {
+      kept[d] = 1;
+      dims_list.push_back(d);
+    }
+  // The mean of the tangents at the elements equal to the extremum (the backward's split).
+  if (needs_tangent(x)) set_tangent(out, x, [&](const Tensor& t) {
+    Tensor result = restore_dims(out, kept);
+    Tensor hit = nan_matches ? (x == result) + (isnan(x) * isnan(result)) : (x == result);
+    return (t * hit).sum(dims_list, keepdim) / hit.sum(dims_list, keepdim);
+  });
   if (needs_record(x)) {
-    DimVector kept(x.sizes());
-    for (int64_t d = 0; d < x.dim(); ++d)
-      if (mask >> d & 1) kept[d] = 1;
-    DimVector dims_list;
-    for (int64_t d = 0; d < x.dim(); ++d)
-      if (mask >> d & 1) dims_list.push_back(d);
     auto node = make_node(name, [kept, dims_list, nan_matches](Node& n, const Tensor& g) -> variable_list {
       Tensor xs = n.saved(0), result = restore_dims(n.saved(1), kept);
       Tensor hit = nan_matches ? (xs == result) + (isnan(xs) * isnan(result)) : (xs == result);
@@ -139,6 +148,13 @@ std::tuple<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepd
   const uint64_t mask = x.dim() == 0 ? 0 : uint64_t(1) << d;
   check_nonempty(x, mask, op);
   auto [values, indices] = extremum_impl<Max>(x, mask, keepdim, true);
+  if (needs_tangent(x)) set_tangent(values, x, [&](const Tensor& t) {
+    if (x.dim() == 0) return t;
+    DimVector pos_shape(x.dim(), 1);
+    pos_shape[d] = x.size(d);
+    Tensor selected = arange(x.size(d)).reshape(pos_shape) == (keepdim ? indices : indices.unsqueeze(d));
+    return where(selected, t, 0).sum(d, keepdim);
+  });
   if (needs_record(x)) {
     DimVector in_shape(x.sizes());
     auto node = make_node(name, [in_shape, d, keepdim](Node& n, const Tensor& g) -> variable_list {
@@ -223,6 +239,10 @@ Tensor logsumexp(const Tensor& a, IntArrayRef dim, bool keepdim) {
     out = log(s) + m;
     if (!keepdim) out = out.reshape(kernels::plan_reduction(x, mask).out_shape);
   }
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) {
+    Tensor kept_out = out.reshape(kernels::plan_reduction(x, mask).kept_shape);
+    return (t * exp(a - kept_out)).sum(dim, keepdim);
+  });
   if (needs_record(a)) {
     DimVector kept = kernels::plan_reduction(x, mask).kept_shape;
     auto node = make_node("LogsumexpBackward0", [kept](Node& n, const Tensor& g) -> variable_list {

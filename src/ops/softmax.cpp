@@ -31,6 +31,10 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, co
     using T = decltype(tag);
     kernels::softmax<T, Log>(x.data_ptr<T>(), out.data_ptr<T>(), L.outer, L.dim, L.inner);
   });
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) {
+    if constexpr (Log) return t - (t * exp(out)).sum(d, true);
+    else return out * (t - (t * out).sum(d, true));
+  });
   if (needs_record(a)) {
     auto node = make_node(name, [d](Node& n, const Tensor& g) -> variable_list {
       Tensor y = n.saved(0);

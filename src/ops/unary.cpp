@@ -11,8 +11,11 @@ namespace {
 using namespace ops;
 
 // Records a one-input node with a gradient function of (grad, input, result).
+// The derivative is written once: applied to the incoming gradient by the node, and
+// to a's tangent in forward mode (elementwise, the two are the same product).
 template <class F>
 void record_unary(const char* name, const Tensor& a, const Tensor& out, bool save_input, bool save_result, F formula) {
+  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return formula(t, a, out); });
   if (!needs_record(a)) return;
   auto node = make_node(name, [formula](Node& n, const Tensor& g) -> variable_list {
     return {formula(g, n.saved(0), n.saved(1))};
@@ -73,8 +76,11 @@ Tensor erf(const Tensor& a) {
 Tensor abs(const Tensor& a) {
   TG_CHECK_TYPE(a.dtype() != kBool, "\"abs_cpu\" not implemented for 'Bool'");
   Tensor out = unary_map(a, a.dtype(), [](auto x) {
-    if constexpr (std::is_same_v<decltype(x), bool>) return x;
-    else return x < 0 ? -x : x;
+    using T = decltype(x);
+    if constexpr (std::is_same_v<T, bool>) return x;
+    // int64 wraps (abs(INT64_MIN) is INT64_MIN) and abs(-0.0) is 0.0, as libtorch's.
+    else if constexpr (std::is_same_v<T, int64_t>) return x < 0 ? static_cast<T>(0ull - static_cast<uint64_t>(x)) : x;
+    else return std::abs(x);
   });
   record_unary("AbsBackward0", a, out, true, false,
                [](const Tensor& g, const Tensor& x, const Tensor&) { return g * x.sign(); });

@@ -17,6 +17,7 @@ Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int
 // Records a view op: `backward` maps the view's gradient to the base's.
 template <class F>
 void record_view(const char* name, const Tensor& base, const Tensor& view, F backward) {
+  if (needs_tangent(base)) set_view_tangent(view, base);
   if (!needs_record(base)) return;
   auto node = make_node(name, [backward](Node&, const Tensor& g) -> variable_list { return {backward(g)}; }, base);
   set_history(view, node);
@@ -32,6 +33,7 @@ Tensor scatter_into_view(const Tensor& g, IntArrayRef base_shape, ViewFn view_fn
     AutoGradMode no_grad(false);
     copy_raw(view_fn(out), g);
   }
+  if (needs_tangent(g)) set_tangent(out, g, [&](const Tensor& t) { return scatter_into_view(t, base_shape, view_fn); });
   if (needs_record(g)) {
     auto node = make_node("SliceBackwardBackward0", [view_fn](Node&, const Tensor& gg) -> variable_list {
       return {view_fn(gg)};
@@ -135,6 +137,7 @@ Tensor reshape(const Tensor& a, IntArrayRef shape) {
   // Not expressible as a view: copy, as libtorch (clone + _unsafe_view).
   Tensor copy = tg::clone(a);
   Tensor out = make_view(copy, sizes, core::contiguous_strides(sizes), 0);
+  if (needs_tangent(copy)) set_view_tangent(out, copy);
   if (needs_record(copy)) {
     auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {
       return {g.reshape(in_shape)};

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -450,6 +453,39 @@ TEST(CliModels, EvaluateModelCountsEveryBatch) {
   EXPECT_DOUBLE_EQ(m.accuracy(), 0.6);
   EXPECT_FALSE(model->is_training());
   EXPECT_TRUE(GradMode::is_enabled());
+}
+
+// ---- graph ---------------------------------------------------------------------------------------
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(CliGraph, DrawsOneTrainingStep) {
+  const std::string dot = ::testing::TempDir() + "tg_cli_graph.dot";
+  CliRun r = run({"graph", "--model", "mlp", "--out", dot, "--batch-size", "2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("model mlp, batch 2: 9 nodes, 6 leaves, depth 7, 11 saved tensors holding ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nwrote " + dot + "\n"), std::string::npos) << r.out;
+  const std::string text = read_file(dot);
+  EXPECT_EQ(text.rfind("digraph autograd {\n", 0), 0u);
+  EXPECT_NE(text.find("n0 [label=\"NllLossBackward0"), std::string::npos) << text;
+  EXPECT_EQ(occurrences(text, "fillcolor=lightblue"), 6u);  // three weights, three biases
+  EXPECT_EQ(occurrences(text, "AddmmBackward0"), 3u);
+
+  if (std::system("command -v dot > /dev/null 2>&1") == 0) {
+    const std::string svg = ::testing::TempDir() + "tg_cli_graph.svg";
+    r = run({"graph", "--model", "mlp", "--out", svg, "--batch-size", "2"});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("wrote " + svg + " (and " + dot + ")"), std::string::npos) << r.out;
+    EXPECT_NE(read_file(svg).find("<svg"), std::string::npos);
+  }
+
+  r = run({"graph", "--out", "graph.png"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "tensorgrad graph: --out must name a .svg or a .dot file, got 'graph.png'\n"
+                   "Run 'tensorgrad graph --help' for its options.\n");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "evaluate.h"
+#include "graph_command.h"
 #include "train.h"
 
 namespace tg::cli {
@@ -15,6 +16,7 @@ std::span<const Command> commands() {
   static const std::vector<Command> table = {
       {train_spec(), run_train},
       {evaluate_spec(), run_evaluate},
+      {graph_spec(), run_graph},
   };
   return table;
 }

@@ -2,7 +2,9 @@
 // comparisons of test_numerics_torch.cpp), named after what went wrong, so that it
 // stays fixed. Expected values are libtorch 1.13's.
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 
 #include "support/test_support.h"
 
@@ -67,4 +69,96 @@ TEST(Regressions, PowerMinusOneHalfIsRsqrtAsLibtorch) {
   const Tensor x = tensor({-kInf, 4.0}, kDouble).requires_grad_();
   x.pow(0.5).sum().backward();
   EXPECT_TENSOR(x.grad(), {2}, {kNaN, 0.25});
+}
+
+// Found by fuzz/op_sequence (a LeakSanitizer report): y.mul_(y) saved y for the
+// backward and then gave y the saving node as its history, a reference cycle
+// that leaked the graph. As in libtorch, backward then raises (y was modified
+// after being saved); now nothing outlives the tensors.
+TEST(Regressions, InPlaceOpWithItselfAsOperandFormsNoCycle) {
+  for (const bool divide : {false, true}) {
+    const Tensor x = tensor({1.0, 2.0}, kDouble).requires_grad_();
+    intrusive_ptr<autograd::Node> node;
+    {
+      Tensor y = x * 3;
+      if (divide) y.div_(y);
+      else y.mul_(y);
+      EXPECT_TENSOR(y, {2}, divide ? std::vector<double>{1, 1} : std::vector<double>{9, 36});
+      node = y.grad_fn();
+      EXPECT_EQ(node->name(), divide ? "DivBackward0" : "MulBackward0");
+      EXPECT_THROW_MSG(y.sum().backward(),
+                       "one of the variables needed for gradient computation has been modified by an inplace "
+                       "operation");
+    }
+    EXPECT_EQ(node.use_count(), 1);  // y is gone, and with it every other reference
+  }
+}
+
+// Found by fuzz/op_sequence (UBSan: "nan is outside the range of representable
+// values of type 'long'"): converting a floating value that no int64 holds is
+// undefined behaviour in C++. It now gives INT64_MIN, as libtorch does on x86.
+TEST(Regressions, FloatingToLongOfUnrepresentableValuesIsInt64Min) {
+  const int64_t lo = std::numeric_limits<int64_t>::min();
+  const Tensor d = tensor(std::vector<double>{kNaN, kInf, -kInf, 1e19, -1e19, 2.7, -2.7, -0x1p63}).to(kLong);
+  const std::vector<int64_t> expected = {lo, lo, lo, lo, lo, 2, -2, lo};
+  ASSERT_EQ(d.numel(), 8);
+  for (int64_t i = 0; i < 8; ++i) EXPECT_EQ(d.data_ptr<int64_t>()[i], expected[i]) << i;
+  const Tensor f = tensor({kNaN, 3.5, -1e30}).to(kFloat).to(kLong);
+  EXPECT_EQ(f.data_ptr<int64_t>()[0], lo);
+  EXPECT_EQ(f.data_ptr<int64_t>()[1], 3);
+  EXPECT_EQ(f.data_ptr<int64_t>()[2], lo);
+}
+
+// Found by fuzz/op_sequence (UBSan: signed integer overflow in the sum kernel):
+// int64 sums now wrap around, as tensorgrad's int64 + and libtorch's sums do.
+TEST(Regressions, Int64SumWrapsAroundWithoutUndefinedBehaviour) {
+  const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(tensor(std::vector<int64_t>{lo, lo}).sum().item<int64_t>(), 0);
+  EXPECT_EQ(tensor(std::vector<int64_t>{hi, 1}).sum().item<int64_t>(), lo);
+  EXPECT_EQ(full({3, 40}, hi, kLong).sum(1)[0].item<int64_t>(), -40);  // 40 * (2^63 - 1) mod 2^64
+  EXPECT_EQ((tensor(std::vector<int64_t>{hi}) + 1).item<int64_t>(), lo);
+}
+
+// Found by fuzz/op_sequence (UBSan: "-inf is outside the range of representable
+// values of type 'long'"): filling an int64 tensor with a floating value no int64
+// holds converted it with undefined behaviour; it raises libtorch's error now.
+TEST(Regressions, FillingLongWithAnUnrepresentableValueRaises) {
+  Tensor t = zeros({2}, kLong);
+  for (const double v : {kNaN, kInf, -kInf, 1e19})
+    EXPECT_THROW_MSG(t.fill_(v), "value cannot be converted to type int64_t without overflow") << v;
+  EXPECT_THROW_MSG(full({2}, kNaN, kLong), "value cannot be converted to type int64_t without overflow");
+  EXPECT_TENSOR(t.fill_(-2.7), {2}, {-2, -2});
+  EXPECT_TENSOR(zeros({2}, kBool).fill_(kNaN), {2}, {1, 1});
+}
+
+// Found by fuzz/op_sequence (UBSan: "negation of -9223372036854775808 cannot be
+// represented"): abs of INT64_MIN negated a signed value. It wraps to INT64_MIN
+// now, as libtorch's; abs(-0.0) is +0.0 as libtorch's too.
+TEST(Regressions, AbsOfInt64MinWrapsAround) {
+  const int64_t lo = std::numeric_limits<int64_t>::min();
+  const Tensor a = tensor(std::vector<int64_t>{lo, -5, 7}).abs();
+  EXPECT_EQ(a.data_ptr<int64_t>()[0], lo);
+  EXPECT_EQ(a.data_ptr<int64_t>()[1], 5);
+  EXPECT_EQ(a.data_ptr<int64_t>()[2], 7);
+  EXPECT_FALSE(std::signbit(tensor({-0.0}, kDouble).abs().item<double>()));
+}
+
+// Found by fuzz/safetensors_loader (an uncaught exception): a header holding a
+// number too large for a double (1E432) made the JSON parser throw its
+// out_of_range exception, which escaped load_tensors instead of a tg::Error.
+TEST(Regressions, SafetensorsHeaderWithAnOverflowingNumberRaisesTgError) {
+  const std::string path = ::testing::TempDir() + "tg_regression_overflow.safetensors";
+  const std::string header = R"({"w": {"dtype": "F64", "shape": [1], "data_offsets": [0, 1E432]}})";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header + std::string(8, '\0');
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(bytes.data(), 1, bytes.size(), f), bytes.size());
+    std::fclose(f);
+  }
+  EXPECT_THROW_MSG(load_tensors(path), "is not a valid safetensors file: its header is not valid JSON: "
+                                       "[json.exception.out_of_range.406] number overflow parsing '1E432'");
+  std::remove(path.c_str());
 }

@@ -156,6 +156,13 @@ void sum(const T* in, T* out, int64_t outer, int64_t reduce, int64_t inner) {
   }
 }
 
+// Integer sums wrap around as tensorgrad's integer arithmetic and libtorch's do:
+// summed as uint64 (the same bits), where overflow is defined.
+template <>
+void sum<int64_t>(const int64_t* in, int64_t* out, int64_t outer, int64_t reduce, int64_t inner) {
+  sum<uint64_t>(reinterpret_cast<const uint64_t*>(in), reinterpret_cast<uint64_t*>(out), outer, reduce, inner);
+}
+
 template <class T, bool Max>
 void extremum(const T* in, T* out, int64_t* indices, int64_t outer, int64_t reduce, int64_t inner) {
   auto better = [](T candidate, T best) {

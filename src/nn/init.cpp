@@ -13,6 +13,9 @@ template <class... Ts>
 struct overloaded : Ts... {
   using Ts::operator()...;
 };
+// clang before 17 deduces no template arguments for aggregates without a guide.
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
 
 double kaiming_std(const Tensor& tensor, double a, FanModeType mode, NonlinearityType nonlinearity) {
   const auto [fan_in, fan_out] = _calculate_fan_in_and_fan_out(tensor);

@@ -68,6 +68,19 @@ Tensor unaliased(const Tensor& self, const Tensor& other) {
   return contiguous_raw(clone(other.detach()));
 }
 
+// The operand an in-place op records for the backward. `x.mul_(x)` saves x, and x
+// then takes the new node as its history: saving x itself would make x own a node
+// that owns x (a leak). An alias of x with x's old history keeps the graph acyclic,
+// as libtorch's SavedVariable keeps data and grad_fn apart; its shared version
+// counter still makes the backward raise, as libtorch's does.
+Tensor recorded_operand(const Tensor& self, const Tensor& other) {
+  if (!other.is_same(self)) return other;
+  Tensor a = alias(self, self.sizes(), self.strides(), self.storage_offset());
+  if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(self); m && m->grad_fn)
+    set_history(a, m->grad_fn, m->output_nr);
+  return a;
+}
+
 // self = op(self, other) computed in self's dtype, in place.
 template <class Op>
 void apply_inplace(Tensor& self, const Tensor& other, const Op& op) {
@@ -166,7 +179,7 @@ Tensor& Tensor::mul_(const Tensor& other) {
     check_inplace(*this);
     // mul's backward for `other` needs self's old value: keep a copy of it.
     Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
-    commit_inplace(*this, tg::mul(old, other));
+    commit_inplace(*this, tg::mul(old, recorded_operand(*this, other)));
     return *this;
   }
   check_inplace(*this);
@@ -194,7 +207,7 @@ Tensor& Tensor::div_(const Tensor& other) {
   if (needs_record(*this, other)) {
     check_inplace(*this);
     Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
-    commit_inplace(*this, tg::div(old, other));
+    commit_inplace(*this, tg::div(old, recorded_operand(*this, other)));
     return *this;
   }
   check_inplace(*this);

@@ -158,7 +158,7 @@ std::vector<Entry> parse_header(std::string_view text, uint64_t data_size, const
   json header;
   try {
     header = json::parse(text.begin(), text.end(), DuplicateKeyCheck(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     invalid(path, "its header is not valid JSON: ", e.what());
   }
 

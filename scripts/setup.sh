@@ -3,6 +3,7 @@
 # and main job need and the machine lacks. With everything present it only asks
 # dpkg, once, and returns: scripts/run.sh and scripts/test.sh call it every time.
 #
+#   scripts/setup.sh --fuzz               also what fuzz/run.sh needs (clang, libFuzzer)
 #   TG_SETUP_DRY_RUN=1 scripts/setup.sh   prints what it would install, installs nothing
 set -euo pipefail
 
@@ -21,6 +22,11 @@ packages=(
   python3-numpy python3-pytest   # its numpy bridge and its tests
   python3-torch                  # PyTorch, for the Python parity tests and benchmarks
 )
+if [[ ${1:-} == --fuzz ]]; then
+  # clang 16 (the first to capture structured bindings in lambdas) with its libFuzzer
+  # and sanitizer runtimes, and its OpenMP
+  packages+=(clang-16 libclang-rt-16-dev libomp-16-dev)
+fi
 
 # One dpkg-query for all of them; a package dpkg has never heard of is simply absent
 # from its answer.

@@ -8,7 +8,8 @@
 // a hook that captures the tensor it is registered on forms a reference cycle and
 // keeps both alive after the last outside reference is gone. remove_hook breaks the
 // cycle; a hook that needs the tensor's values captures t.detach() (the same data,
-// no history) and forms no cycle.
+// no history) and forms no cycle. Likewise a gradient computed with create_graph
+// keeps its leaf alive until the gradient is reset.
 #include <fstream>
 #include <memory>
 #include <unistd.h>
@@ -170,6 +171,26 @@ TEST(Memory, HookCapturingAnUpstreamTensorFormsNoCycle) {
   }
   token.strong.reset();
   EXPECT_TRUE(token.weak.expired());
+  EXPECT_TRUE(freed);
+}
+
+TEST(Memory, CreateGraphGradientTiesTheLeafToItselfUntilReset) {
+  // As in libtorch (which warns about it): x.grad() computed with create_graph is
+  // 2 * x with its graph, which saves x: x owns its gradient, which owns x.
+  bool freed = false;
+  TensorImpl* impl = nullptr;
+  {
+    const Tensor w = watched_tensor(&freed).requires_grad_();
+    impl = w.unsafeGetTensorImpl();
+    (w * w).sum().backward({}, nullopt, /*create_graph=*/true);
+    EXPECT_TENSOR(w.grad(), {2}, {6, 8});
+    EXPECT_TRUE(w.grad().requires_grad());
+  }
+  EXPECT_FALSE(freed);
+  {
+    const Tensor w{intrusive_ptr<TensorImpl>(impl)};
+    w.mutable_grad() = Tensor();  // libtorch: x.mutable_grad().reset()
+  }
   EXPECT_TRUE(freed);
 }
 

@@ -10,7 +10,7 @@ set -euo pipefail
 packages=(
   g++ cmake make ccache          # compiler and build (ccache: rebuilds across build dirs)
   libopenblas-dev                # float64 GEMM (cblas)
-  libdnnl-dev                    # float32 GEMM (dnnl_sgemm)
+  libdnnl-dev ocl-icd-opencl-dev # float32 GEMM (dnnl_sgemm); its CMake package requires OpenCL
   zlib1g-dev                     # reading the gzip-compressed data sets
   nlohmann-json3-dev             # JSON (run logs, configs)
   libgtest-dev                   # tests

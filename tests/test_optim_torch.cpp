@@ -189,7 +189,10 @@ TEST(OptimTorchParity, Float64SharedGradients) {
 // Each library computes its own gradients: the trajectories may drift apart by
 // the rounding of two different matmuls, so the difference is measured against
 // the largest parameter (an element near zero may differ more relative to itself,
-// e.g. where RMSprop divides a tiny gradient by its own magnitude).
+// e.g. where RMSprop divides a tiny gradient by its own magnitude). Which rounding
+// each matmul has depends on the kernels oneDNN and OpenBLAS pick for the CPU: on
+// AVX-512 machines RMSprop drifts to 2e-6 of the largest parameter in ten steps,
+// so the bound is 1e-5 (about 80 float32 ulps of it).
 void run_own_gradients(const Case& c) {
   TorchModel tm(torch::kFloat);
   TgModel gm(tm);
@@ -205,8 +208,8 @@ void run_own_gradients(const Case& c) {
     EXPECT_NEAR(gl.item<float>(), tl.item<float>(), 1e-5 * std::abs(tl.item<float>())) << c.name << " step " << step;
     topt->step();
     gopt->step();
-    EXPECT_LE(compare(gm.w, tm.w).normwise, 1e-6) << c.name << " step " << step;
-    EXPECT_LE(compare(gm.b, tm.b).normwise, 1e-6) << c.name << " step " << step;
+    EXPECT_LE(compare(gm.w, tm.w).normwise, 1e-5) << c.name << " step " << step;
+    EXPECT_LE(compare(gm.b, tm.b).normwise, 1e-5) << c.name << " step " << step;
   }
 }
 

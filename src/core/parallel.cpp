@@ -1,8 +1,13 @@
 #include "core/parallel.h"
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include <cblas.h>
+#include <omp.h>
 
 #include "tensorgrad/error.h"
 #include "tensorgrad/ops.h"
@@ -10,12 +15,152 @@
 namespace tg {
 namespace core {
 namespace {
+
 std::atomic<int> configured_threads{0};
+thread_local bool in_region = false;
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
 }
+
+// Note [Thread pool]: parallel_for cuts its range into a few chunks per thread and
+// every participating thread, the caller included, claims chunks one at a time
+// from a shared counter until none is left. The caller therefore never waits for
+// a helper that has not started: on a busy machine, where a helper may not get a
+// CPU for milliseconds, the caller simply runs the chunks itself (it waits only
+// for chunks a helper has already claimed). An idle helper spins briefly, then
+// sleeps on a futex, so it does not take CPU time from other work for long. (With
+// OpenMP's default wait policy, idle threads spin for milliseconds and every
+// region ends in a barrier that waits for all of them; on a shared 2-core machine
+// that made small parallel ops 10-100x slower.)
+//
+// One job runs at a time; a caller that finds the pool busy (another application
+// thread's job) runs its loop alone.
+constexpr int kChunksPerThread = 4;
+constexpr int kSpinIterations = 4000;  // roughly 50-100 us of pause instructions
+constexpr uint64_t kMaxChunks = 0xffff;
+
+class Pool {
+ public:
+  void run(int64_t n, int64_t grain, int threads, detail::ChunkFn fn, const void* ctx) {
+    std::unique_lock<std::mutex> lock(submit_, std::try_to_lock);
+    if (!lock.owns_lock()) return fn(ctx, 0, n);
+    while (static_cast<int>(workers_.size()) < threads - 1) {
+      const int index = static_cast<int>(workers_.size());
+      workers_.emplace_back([this, index] { work(index); });
+    }
+    const int64_t pieces = std::min<int64_t>({(n + grain - 1) / grain, int64_t(threads) * kChunksPerThread,
+                                              static_cast<int64_t>(kMaxChunks)});
+    const int64_t chunk = (n + pieces - 1) / pieces;
+    const uint64_t chunks = static_cast<uint64_t>((n + chunk - 1) / chunk);
+    fn_.store(fn, std::memory_order_relaxed);
+    ctx_.store(ctx, std::memory_order_relaxed);
+    n_.store(n, std::memory_order_relaxed);
+    chunk_.store(chunk, std::memory_order_relaxed);
+    helpers_.store(threads - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    ++generation_;
+    // The job's fields above are published by this release store; a helper reads
+    // them only after claiming a chunk of this generation.
+    claim_.store(generation_ << 32 | chunks << 16, std::memory_order_release);
+    epoch_.fetch_add(1);
+    if (sleeping_.load() > 0) epoch_.notify_all();
+
+    in_region = true;
+    while (claim_and_run()) {
+    }
+    in_region = false;
+
+    const auto all = static_cast<uint32_t>(chunks);
+    for (int spin = 0; done_.load(std::memory_order_acquire) < all && spin < kSpinIterations; ++spin) cpu_relax();
+    if (done_.load(std::memory_order_acquire) < all) {
+      main_waiting_.store(true);
+      for (uint32_t d = done_.load(); d < all; d = done_.load()) done_.wait(d);
+      main_waiting_.store(false);
+    }
+  }
+
+ private:
+  // Claims the next chunk of the current job and runs it; false when none is left.
+  bool claim_and_run() {
+    uint64_t c = claim_.load(std::memory_order_acquire);
+    for (;;) {
+      const uint64_t chunks = (c >> 16) & kMaxChunks, next = c & kMaxChunks;
+      if (next >= chunks) return false;
+      if (claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+        const int64_t chunk = chunk_.load(std::memory_order_relaxed), n = n_.load(std::memory_order_relaxed);
+        const int64_t begin = static_cast<int64_t>(next) * chunk;
+        fn_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), begin, std::min(n, begin + chunk));
+        // seq_cst, like main_waiting_'s store and done_'s load in run(): either this
+        // thread sees the caller waiting, or the caller sees the chunk done.
+        if (done_.fetch_add(1) + 1 == chunks && main_waiting_.load()) done_.notify_one();
+        return true;
+      }
+    }
+  }
+
+  [[noreturn]] void work(int index) {
+    in_region = true;
+    // oneDNN, called from kernels on this thread, must not start OpenMP threads.
+    omp_set_num_threads(1);
+    uint32_t seen = 0;
+    for (;;) {
+      uint32_t e = epoch_.load(std::memory_order_acquire);
+      for (int spin = 0; e == seen; e = epoch_.load(std::memory_order_acquire)) {
+        if (++spin < kSpinIterations) {
+          cpu_relax();
+          continue;
+        }
+        sleeping_.fetch_add(1);
+        epoch_.wait(seen);
+        sleeping_.fetch_sub(1);
+        spin = 0;
+      }
+      seen = e;
+      if (index < helpers_.load(std::memory_order_relaxed))
+        while (claim_and_run()) {
+        }
+    }
+  }
+
+  std::mutex submit_;
+  std::vector<std::thread> workers_;
+  uint64_t generation_ = 0;
+  // generation << 32 | number of chunks << 16 | next chunk to claim.
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<uint32_t> epoch_{0};  // bumped for every job: idle helpers wait on it
+  std::atomic<uint32_t> done_{0};   // chunks of the current job finished
+  std::atomic<int> sleeping_{0};
+  std::atomic<bool> main_waiting_{false};
+  std::atomic<detail::ChunkFn> fn_{nullptr};
+  std::atomic<const void*> ctx_{nullptr};
+  std::atomic<int64_t> n_{0}, chunk_{1};
+  std::atomic<int> helpers_{0};
+};
+
+Pool& pool() {
+  // Never destroyed: its threads sleep through static destruction and exit.
+  static Pool* p = new Pool;
+  return *p;
+}
+
+}  // namespace
+
 int num_threads() {
   int n = configured_threads.load(std::memory_order_relaxed);
   return n > 0 ? n : omp_get_max_threads();
 }
+
+bool in_parallel_region() { return in_region || omp_in_parallel(); }
+
+namespace detail {
+void parallel_run(int64_t n, int64_t grain, int threads, ChunkFn fn, const void* ctx) {
+  pool().run(n, grain, threads, fn, ctx);
+}
+}  // namespace detail
+
 }  // namespace core
 
 void set_num_threads(int n) {

@@ -1,10 +1,9 @@
 #pragma once
-// Splitting work over threads. OpenMP is used because oneDNN (our float32 GEMM)
-// runs on libgomp too: one pool for both, so they never spin against each other.
-#include <algorithm>
+// Splitting work over threads: tensorgrad's own small pool (Note [Thread pool] in
+// parallel.cpp). oneDNN's float32 GEMM is called single-threaded and split over
+// the same pool (kernels/gemm.cpp), so there is one set of threads, and none of
+// them spins for long when idle.
 #include <cstdint>
-
-#include <omp.h>
 
 namespace tg::core {
 
@@ -12,27 +11,36 @@ namespace tg::core {
 // another thread costs more than the work.
 constexpr int64_t kElementwiseGrain = 32768;
 
+// The number of threads kernels use: set_num_threads, else OMP_NUM_THREADS, else
+// the number of CPUs the process may run on.
 int num_threads();
+// True on a thread that is running a chunk of parallel_for (nested calls then run
+// on that thread alone).
+bool in_parallel_region();
 
-// Calls fn(begin, end) on disjoint chunks covering [0, n), each at least `grain`
-// long, in parallel when there is more than one chunk. fn must not throw.
+namespace detail {
+using ChunkFn = void (*)(const void* ctx, int64_t begin, int64_t end);
+// Runs fn over [0, n) in ranges of at least `grain` elements on up to `threads`
+// threads (parallel_for without its serial shortcuts).
+void parallel_run(int64_t n, int64_t grain, int threads, ChunkFn fn, const void* ctx);
+}  // namespace detail
+
+// Calls fn(begin, end) on disjoint ranges covering [0, n), each at least `grain`
+// long (except a shorter last one), in parallel when there is more than one
+// range. How [0, n) is cut depends on the thread count and on whether the pool
+// is free (a caller that finds it busy runs [0, n) alone), so results must not
+// depend on the cut (Note [Deterministic reductions]); fn must not throw.
 template <class F>
 void parallel_for(int64_t n, int64_t grain, const F& fn) {
   if (n <= 0) return;
-  int nt = num_threads();
-  if (nt <= 1 || n <= grain || omp_in_parallel()) {
+  if (grain < 1) grain = 1;
+  const int nt = num_threads();
+  if (nt <= 1 || n <= grain || in_parallel_region()) {
     fn(int64_t(0), n);
     return;
   }
-  int64_t chunks = std::min<int64_t>(nt, (n + grain - 1) / std::max<int64_t>(grain, 1));
-#pragma omp parallel num_threads(static_cast<int>(chunks))
-  {
-    int64_t t = omp_get_thread_num();
-    int64_t nth = omp_get_num_threads();
-    int64_t per = (n + nth - 1) / nth;
-    int64_t b = t * per, e = std::min(n, b + per);
-    if (b < e) fn(b, e);
-  }
+  detail::parallel_run(n, grain, nt, [](const void* ctx, int64_t b, int64_t e) { (*static_cast<const F*>(ctx))(b, e); },
+                       &fn);
 }
 
 }  // namespace tg::core

@@ -5,6 +5,7 @@
 
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 
 #include "core/parallel.h"
 #include "tensorgrad/error.h"
@@ -33,11 +34,11 @@ int64_t wrap_add(int64_t x, int64_t y) {
 }
 
 // Whether a batch of products of `work` multiply-adds each is split across
-// threads (each product then single-threaded: inside a parallel region oneDNN stays
-// on the calling thread, and OpenBLAS does for products up to 64³) instead of
-// letting the library thread each product. Measured on 2 threads (oneDNN 2.6,
+// threads (each product then single-threaded: float products always run on the
+// calling thread inside a parallel region, and OpenBLAS does for products up to
+// 64³) instead of threading each product. Measured on 2 threads (oneDNN 2.6,
 // OpenBLAS 0.3.21): float products from 16³ to 192³ run 1.15-3.4x faster split
-// (oneDNN threads small products poorly). Above 64³ OpenBLAS threads a double
+// (each is too small to share). Above 64³ OpenBLAS threads a double
 // product itself and nesting its threads inside ours was over 10x slower; below
 // 32³ splitting doubles was slower too, so they are split only in between. The
 // integer loop has no threads of its own.
@@ -50,6 +51,22 @@ bool split_batch(int64_t work) {
 
 // Each thread's share of a split batch: enough multiply-adds to pay for waking it.
 constexpr int64_t kMinWorkPerThread = 1 << 16;
+
+// One dnnl_sgemm call on the calling thread: with one OpenMP thread allowed,
+// oneDNN starts no threads of its own (tensorgrad's pool does the threading).
+void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const int threads = omp_get_max_threads();
+  if (threads != 1) omp_set_num_threads(1);
+  const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
+                                          beta, C, ldc);
+  if (threads != 1) omp_set_num_threads(threads);
+  TG_INTERNAL_ASSERT(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
+}
+
+// A float32 product is split over threads only in blocks of at least this many
+// multiply-adds (about 10 us of work for one core).
+constexpr int64_t kMinGemmChunkWork = int64_t(1) << 21;
 
 }  // namespace
 
@@ -66,9 +83,28 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == 0.0f) return scale_rows(M, N, beta, C, ldc);
-  const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
-                                          beta, C, ldc);
-  TG_INTERNAL_ASSERT(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
+  const int64_t work = M * N * K;
+  if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region())
+    return sgemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  // Note [GEMM threads]: the product is cut into blocks of whole columns (or rows,
+  // when there are more rows than columns), multiples of the kernels' vector
+  // width, and the blocks run single-threaded on the pool; each block is one
+  // dnnl_sgemm call that packs its own panels.
+  const bool by_columns = N >= M;
+  const int64_t extent = by_columns ? N : M, unit = 64;
+  const int64_t units = (extent + unit - 1) / unit;
+  const int64_t unit_work = work / extent * unit;
+  const int64_t grain = std::max<int64_t>(1, (kMinGemmChunkWork + unit_work - 1) / unit_work);
+  core::parallel_for(units, grain, [&](int64_t b, int64_t e) {
+    const int64_t first = b * unit, count = std::min(extent, e * unit) - first;
+    if (by_columns) {
+      sgemm_serial(trans_a, trans_b, M, count, K, alpha, A, lda, B + (trans_b ? first * ldb : first), ldb, beta,
+                   C + first, ldc);
+    } else {
+      sgemm_serial(trans_a, trans_b, count, N, K, alpha, A + (trans_a ? first : first * lda), lda, B, ldb, beta,
+                   C + first * ldc, ldc);
+    }
+  });
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,

@@ -13,7 +13,7 @@ void BM_MulNoGrad(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data_ptr());
   }
 }
-BENCHMARK(BM_MulNoGrad)->Arg(1)->Arg(16);
+BENCHMARK(BM_MulNoGrad)->Arg(1)->Arg(16)->UseRealTime();
 
 void BM_AddTensorsNoGrad(benchmark::State& state) {
   T::Tensor x = T::ones({state.range(0)}), z = T::ones({state.range(0)});
@@ -22,7 +22,7 @@ void BM_AddTensorsNoGrad(benchmark::State& state) {
     benchmark::DoNotOptimize(y.data_ptr());
   }
 }
-BENCHMARK(BM_AddTensorsNoGrad)->Arg(1)->Arg(16);
+BENCHMARK(BM_AddTensorsNoGrad)->Arg(1)->Arg(16)->UseRealTime();
 
 // Ten recorded multiplications then one backward: time per op (forward + its
 // share of backward).
@@ -37,7 +37,7 @@ void BM_RecordedOpWithBackward(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * 10);
 }
-BENCHMARK(BM_RecordedOpWithBackward)->Arg(1)->Arg(16);
+BENCHMARK(BM_RecordedOpWithBackward)->Arg(1)->Arg(16)->UseRealTime();
 
 // A chain of n recorded ops, forward + backward.
 void BM_Chain(benchmark::State& state) {
@@ -51,7 +51,7 @@ void BM_Chain(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * n);
 }
-BENCHMARK(BM_Chain)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Chain)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The shared-subgraph ladder: a = x*2; b = x*3; x = a + b, 200 rungs.
 void BM_Ladder(benchmark::State& state) {
@@ -66,7 +66,7 @@ void BM_Ladder(benchmark::State& state) {
     x0.mutable_grad() = T::Tensor();
   }
 }
-BENCHMARK(BM_Ladder)->Arg(200)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Ladder)->Arg(200)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 

@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#define TG_NO_TORCH_MACROS  // libtorch defines TORCH_MODULE here
 #include "tensorgrad/tensorgrad.h"
 
 // T: the library's namespace; HOLDER: its module-holder macro.

@@ -28,6 +28,9 @@ struct StorageImpl final : detail::RefCounted, detail::PoolAllocated {
   void* data = nullptr;
   size_t nbytes = 0;
   uint32_t version = 0;
+  // Bumped when an in-place op with autograd gives a tensor on this storage a new
+  // history (Note [Views of a rebased tensor] in src/ops/inplace.cpp).
+  uint32_t history_version = 0;
 
  private:
   Deleter deleter_ = nullptr;

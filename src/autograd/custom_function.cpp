@@ -122,7 +122,11 @@ void FunctionApply::finish(CustomFunctionNode* node, const std::vector<const Ten
       const AutogradMeta* m = AutogradMeta::find(out);
       TG_CHECK(!(m && m->requires_grad && !m->grad_fn),
                "a leaf Variable that requires grad has been used in an in-place operation.");
+      // As libtorch's mark_dirty: one more version on top of the in-place op's
+      // own (PyTorch 1.13 reports 2 for one add_), and a new history (Note [Views
+      // of a rebased tensor]).
       ++out.unsafeGetTensorImpl()->storage->version;
+      ++out.unsafeGetTensorImpl()->storage->history_version;
     } else if (is_input) {
       // Returned an input unchanged: give the output its own identity so the
       // input's history is not overwritten.

@@ -26,11 +26,19 @@ void check_inplace(const Tensor& self) {
 
 // Note [In-place with autograd]: `result` was computed out of place from self's
 // old value; self takes its values and its place in the graph.
+//
+// Note [Views of a rebased tensor]: a view taken of self before such an op still
+// has the history of self's old value, and libtorch would rebuild it from self's
+// new one. tensorgrad does not: the op bumps the storage's history_version, and a
+// view whose base_history_version differs raises when autograd uses it
+// (gradient_edge), instead of sending its gradient down the old history. Views of
+// a tensor that did not require grad carry no autograd state and are not caught.
 void commit_inplace(Tensor& self, const Tensor& result) {
   bump_version(self);
   copy_raw(self, result);
   if (needs_tangent(result)) set_tangent(self, result, [](const Tensor& t) { return t; });
   if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result); m && m->grad_fn) {
+    ++self.unsafeGetTensorImpl()->storage->history_version;
     autograd::AutogradMeta& sm = autograd::AutogradMeta::get_or_create(self.unsafeGetTensorImpl());
     if (sm.retains_grad && sm.grad_fn) sm.grad_fn->clear_retained(sm.output_nr, self.unsafeGetTensorImpl());
     set_history(self, m->grad_fn, m->output_nr);

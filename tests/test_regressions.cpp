@@ -131,6 +131,21 @@ TEST(Regressions, FillingLongWithAnUnrepresentableValueRaises) {
   EXPECT_TENSOR(zeros({2}, kBool).fill_(kNaN), {2}, {1, 1});
 }
 
+// Found by fuzz/op_sequence (UBSan: "nan is outside the range of representable
+// values of type 'long'", in addmm): every floating Scalar used as an int64 went
+// through an unchecked conversion. Scalar::toLong is checked now, as libtorch's.
+TEST(Regressions, AnUnrepresentableScalarForAnIntegerOpRaises) {
+  const Tensor m = ones({2, 2}, kLong);
+  const char* msg = "value cannot be converted to type int64_t without overflow";
+  EXPECT_THROW_MSG(tg::addmm(m, m, m, /*beta=*/1, /*alpha=*/kNaN), msg);
+  EXPECT_THROW_MSG(tg::addmm(m, m, m, /*beta=*/kInf, /*alpha=*/1), msg);
+  EXPECT_THROW_MSG(m.add(m, 1e19), "For integral input tensors, argument alpha must not be a floating point number.");
+  EXPECT_THROW_MSG(Scalar(kNaN).toLong(), msg);
+  EXPECT_EQ(Scalar(-2.7).toLong(), -2);
+  // libtorch truncates a representable floating beta for integer tensors: 0.5 -> 0.
+  EXPECT_TENSOR(tg::addmm(m, m, m, /*beta=*/0.5, /*alpha=*/2.0), {2, 2}, {4, 4, 4, 4});
+}
+
 // Found by fuzz/op_sequence (UBSan: "negation of -9223372036854775808 cannot be
 // represented"): abs of INT64_MIN negated a signed value. It wraps to INT64_MIN
 // now, as libtorch's; abs(-0.0) is +0.0 as libtorch's too.

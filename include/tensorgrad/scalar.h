@@ -8,6 +8,10 @@
 #include "tensorgrad/scalar_type.h"
 
 namespace tg {
+namespace detail {
+// Raises libtorch's "value cannot be converted to type int64_t without overflow".
+[[noreturn]] void throw_long_overflow();
+}  // namespace detail
 
 class Scalar {
  public:
@@ -26,7 +30,12 @@ class Scalar {
 
   double toDouble() const { return kind_ == kDouble ? d_ : static_cast<double>(i_); }
   float toFloat() const { return static_cast<float>(toDouble()); }
-  int64_t toLong() const { return kind_ == kDouble ? static_cast<int64_t>(d_) : i_; }
+  // Checked as libtorch's: a NaN, an infinity or a value beyond int64's range raises.
+  int64_t toLong() const {
+    if (kind_ != kDouble) return i_;
+    if (!(d_ >= -0x1p63 && d_ < 0x1p63)) detail::throw_long_overflow();
+    return static_cast<int64_t>(d_);
+  }
   bool toBool() const { return kind_ == kDouble ? d_ != 0 : i_ != 0; }
   template <class T> T to() const;
 

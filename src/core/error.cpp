@@ -11,6 +11,7 @@ void internal_error(const char* cond, const char* file, int line, const std::str
   throw Error(str("tensorgrad internal error (please report a bug): ", cond, " failed at ", file, ":",
                   line, msg.empty() ? "" : ": ", msg));
 }
+void throw_long_overflow() { throw Error("value cannot be converted to type int64_t without overflow"); }
 }  // namespace detail
 
 const char* to_string(ScalarType t) {

@@ -19,6 +19,10 @@ namespace {
 
 struct NodeTask {
   Node* node = nullptr;
+  // The tasks of node's next edges are child_tasks_[first_child + i] (kNoTask for
+  // an edge that leads nowhere): found once in discover, so the backward never
+  // looks a node up again.
+  uint32_t first_child = 0;
   int dependencies = 0;
   bool execute = true;
   bool visited = false;
@@ -74,6 +78,8 @@ class NodeIndex {
   size_t size_ = 0;
 };
 
+constexpr uint32_t kNoTask = UINT32_MAX;
+
 class GraphTask {
  public:
   GraphTask(bool keep_graph, bool create_graph) : keep_graph_(keep_graph), create_graph_(create_graph) {}
@@ -89,9 +95,14 @@ class GraphTask {
       uint32_t idx = stack.back();
       stack.pop_back();
       Node* n = tasks_[idx].node;
+      tasks_[idx].first_child = static_cast<uint32_t>(child_tasks_.size());
       for (const Edge& e : n->next_edges()) {
-        if (!e.is_valid()) continue;
+        if (!e.is_valid()) {
+          child_tasks_.push_back(kNoTask);
+          continue;
+        }
         uint32_t next = add(e.function.get(), stack);
+        child_tasks_.push_back(next);
         ++tasks_[next].dependencies;
       }
     }
@@ -120,19 +131,17 @@ class GraphTask {
         const uint32_t idx = stack[top].first;
         Node* n = tasks_[idx].node;
         if (stack[top].second < n->next_edges().size()) {
-          const Edge& e = n->next_edge(stack[top].second++);
-          if (!e.is_valid()) continue;
-          uint32_t c = static_cast<uint32_t>(index_.find(e.function.get()));
+          const uint32_t c = child_tasks_[tasks_[idx].first_child + stack[top].second++];
+          if (c == kNoTask) continue;
           if (!tasks_[c].visited) {
             tasks_[c].visited = true;
             stack.emplace_back(c, 0);
           }
           continue;
         }
-        for (const Edge& e : n->next_edges()) {
-          if (!e.is_valid()) continue;
-          const NodeTask& c = tasks_[index_.find(e.function.get())];
-          if (c.execute || !c.captures.empty()) tasks_[idx].execute = true;
+        for (size_t i = 0; i < n->next_edges().size(); ++i) {
+          const uint32_t c = child_tasks_[tasks_[idx].first_child + i];
+          if (c != kNoTask && (tasks_[c].execute || !tasks_[c].captures.empty())) tasks_[idx].execute = true;
         }
         stack.pop_back();
       }
@@ -141,7 +150,9 @@ class GraphTask {
 
   variable_list run(const std::vector<Edge>& roots, variable_list root_grads, size_t num_captures) {
     captured_.resize(num_captures);
-    for (size_t i = 0; i < roots.size(); ++i) deliver(roots[i], std::move(root_grads[i]));
+    for (size_t i = 0; i < roots.size(); ++i)
+      deliver(static_cast<uint32_t>(index_.find(roots[i].function.get())), roots[i].input_nr,
+              std::move(root_grads[i]));
     while (!ready_.empty()) {
       uint32_t idx = ready_.top().second;
       ready_.pop();
@@ -162,12 +173,11 @@ class GraphTask {
     return idx;
   }
 
-  void deliver(const Edge& edge, Tensor grad) {
-    uint32_t idx = static_cast<uint32_t>(index_.find(edge.function.get()));
+  void deliver(uint32_t idx, uint32_t input_nr, Tensor grad) {
     NodeTask& t = tasks_[idx];
     if (grad.defined()) {
       if (t.buffer.empty()) t.buffer.resize(t.node->num_inputs());
-      Tensor& slot = t.buffer[edge.input_nr];
+      Tensor& slot = t.buffer[input_nr];
       if (!slot.defined()) {
         slot = std::move(grad);
       } else if (!create_graph_ && slot.use_count() == 1 && slot.unsafeGetTensorImpl()->storage.use_count() == 1 &&
@@ -218,7 +228,7 @@ class GraphTask {
         g = conform(std::move(g), fn, i);
         if (AnomalyMode::is_enabled()) check_finite(g, fn, i);
       }
-      deliver(e, std::move(g));
+      deliver(child_tasks_[t.first_child + i], e.input_nr, std::move(g));
     }
   }
 
@@ -254,6 +264,7 @@ class GraphTask {
   const bool keep_graph_;
   const bool create_graph_;
   std::vector<NodeTask> tasks_;
+  std::vector<uint32_t> child_tasks_;
   NodeIndex index_{16};
   std::priority_queue<std::pair<uint64_t, uint32_t>> ready_;
   variable_list captured_;

@@ -1,5 +1,7 @@
 // The engine's semantics, checked against libtorch's behaviour and error texts,
 // and the worked examples of the specification (../shared/seeds) with their numbers.
+#include <pthread.h>
+
 #include <cmath>
 
 #include "support/test_support.h"
@@ -389,6 +391,35 @@ TEST(InPlace, WrongDtypeOrShapeRefused) {
   EXPECT_THROW_MSG(f.add_(ones({2, 2})), "output with shape [2] doesn't match the broadcast shape [2, 2]");
 }
 
+TEST(InPlace, ViewOfARebasedTensorRaisesInsteadOfAWrongGradient) {
+  // libtorch rebuilds v's history after h.mul_(3) and gives x.grad = [3, 0];
+  // tensorgrad refuses rather than send v's gradient down h's old history ([1, 0]).
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 1;
+  Tensor v = h.index({0});
+  h.mul_(3);
+  const char* msg = "a view is used in autograd after its base was modified by an in-place operation";
+  EXPECT_THROW_MSG(v.backward(), msg);
+  EXPECT_THROW_MSG((v * 2).backward(), msg);
+  EXPECT_FALSE(x.grad().defined());
+  // A view taken after the in-place op has the new history: libtorch's numbers.
+  h.index({0}).backward();
+  EXPECT_TENSOR(x.grad(), {2}, {3, 0});
+}
+
+TEST(InPlace, InPlaceWithoutGradKeepsEarlierViewsUsable) {
+  // Under NoGradGuard the base keeps its history, so the view's is still right.
+  Tensor x = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = x * 1;
+  Tensor v = h.index({1});
+  {
+    NoGradGuard no_grad;
+    h.mul_(3);
+  }
+  (v * 2).backward();
+  EXPECT_TENSOR(x.grad(), {2}, {0, 2});
+}
+
 // ---- custom functions ------------------------------------------------------------------------------
 struct ScaleBy : ag::Function<ScaleBy> {
   static Tensor forward(ag::AutogradContext* ctx, Tensor x, double k) {
@@ -429,34 +460,133 @@ TEST(CustomFunction, WrongNumberOfGradientsRaises) {
   EXPECT_THROW_MSG(WrongCount::apply(x, y).sum().backward(), "returned an incorrect number of gradients (expected 2, got 3)");
 }
 
-// ---- deep and shared graphs --------------------------------------------------------------------------
-TEST(Graph, HundredThousandOpChainBackwardAndDestroy) {
-  Tensor x = tensor(1.0, requires_grad());
-  {
-    Tensor y = x;
-    for (int i = 0; i < 100000; ++i) y = y * 1.0 + 0.0;  // 200,000 nodes deep
-    y.backward();
-  }  // the whole graph is destroyed here: must not recurse
-  EXPECT_TENSOR(x.grad(), {}, {1.0});
-  Tensor z = x;
-  for (int i = 0; i < 100000; ++i) z = z + 1.0;
-  // Destroyed without a backward too.
+struct AddOneInPlace : ag::Function<AddOneInPlace> {
+  static Tensor forward(ag::AutogradContext* ctx, Tensor x) {
+    x.add_(1);
+    ctx->mark_dirty({x});
+    return x;
+  }
+  static ag::variable_list backward(ag::AutogradContext*, ag::variable_list grads) { return {grads[0]}; }
+};
+
+struct TimesTwoAndArgmax : ag::Function<TimesTwoAndArgmax> {
+  static ag::variable_list forward(ag::AutogradContext* ctx, Tensor x) {
+    Tensor index = x.argmax();
+    ctx->mark_non_differentiable({index});
+    return {x * 2, index};
+  }
+  static ag::variable_list backward(ag::AutogradContext*, ag::variable_list grads) { return {grads[0] * 2}; }
+};
+
+TEST(CustomFunction, MarkDirtyTakesOverTheInputsHistory) {
+  // The numbers PyTorch 1.13 gives for the same function.
+  Tensor leaf = tensor({1.0, 2.0}, requires_grad());
+  Tensor h = leaf * 1;
+  const uint32_t before = h._version();
+  Tensor out = AddOneInPlace::apply(h);
+  EXPECT_TRUE(out.is_same(h));
+  EXPECT_EQ(h._version() - before, 2u);
+  EXPECT_EQ(h.grad_fn()->name(), "AddOneInPlaceBackward");
+  EXPECT_TENSOR(h, {2}, {2, 3});
+  (out * out).sum().backward();
+  EXPECT_TENSOR(leaf.grad(), {2}, {4, 6});
 }
 
-TEST(Graph, LadderRunsEachNodeOnce) {
-  // for 200 rungs: a = x*2; b = x*3; x = a + b. Without buffering gradients where
-  // paths meet, backward would take 2^200 paths; each rung's hook must fire once.
+TEST(CustomFunction, MarkDirtyOnALeafRequiringGradRaises) {
+  Tensor leaf = tensor({1.0, 2.0}, requires_grad());
+  EXPECT_THROW_MSG(AddOneInPlace::apply(leaf), "a leaf Variable that requires grad has been used in an in-place");
+}
+
+TEST(CustomFunction, MarkNonDifferentiableOutputsGetNoHistory) {
+  Tensor leaf = tensor({1.0, 3.0, 2.0}, requires_grad());
+  ag::variable_list out = TimesTwoAndArgmax::apply(leaf);
+  EXPECT_FALSE(out[1].requires_grad());
+  EXPECT_EQ(out[1].item<int64_t>(), 1);
+  EXPECT_TRUE(out[0].requires_grad());
+  out[0].sum().backward();
+  EXPECT_TENSOR(leaf.grad(), {3}, {2, 2, 2});
+}
+
+// ---- deep and shared graphs --------------------------------------------------------------------------
+// Runs fn on a thread with a 256 KiB stack: 100,000 nested calls of even 16 bytes
+// each would overflow it, so a recursive backward or graph teardown crashes here.
+template <class F>
+void on_small_stack(F fn) {
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  pthread_t thread;
+  auto trampoline = [](void* arg) -> void* {
+    (*static_cast<F*>(arg))();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attr, trampoline, &fn), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+}
+
+TEST(Graph, HundredThousandOpChainBackwardAndDestroy) {
+  Tensor x = tensor(1.0, dtype(kDouble).requires_grad(true));
+  on_small_stack([&x] {
+    {
+      Tensor y = x;
+      for (int i = 0; i < 100000; ++i) y = y * 1.0 + 0.0;  // 200,000 nodes deep
+      y.backward();
+    }  // the whole graph is destroyed here: must not recurse
+    // A graph that was never run is torn down the same way.
+    Tensor z = x;
+    for (int i = 0; i < 100000; ++i) z = z + 1.0;
+  });
+  EXPECT_TENSOR(x.grad(), {}, {1.0});
+}
+
+TEST(Graph, HundredThousandOpChainOfSavingOps) {
+  // Each node saves tensors (mul its operands, tanh its output): released as the
+  // backward passes them, and freed without recursion. With w = 1, d/dx of
+  // tanh(w * ... tanh(w * x)) is the product of the local derivatives 1 - tanh^2.
+  Tensor x = tensor(0.5, dtype(kDouble).requires_grad(true));
+  Tensor w = tensor(1.0, dtype(kDouble).requires_grad(true));
+  double expected_dx = 1, expected_dw = 0, y_value = 0.5;
+  for (int i = 0; i < 100000; ++i) {
+    const double t = std::tanh(y_value), local = 1 - t * t;
+    expected_dx *= local;
+    expected_dw = local * (y_value + expected_dw);
+    y_value = t;
+  }
+  on_small_stack([&] {
+    Tensor y = x;
+    for (int i = 0; i < 100000; ++i) y = (w * y).tanh();
+    EXPECT_NEAR(y.item<double>(), y_value, 1e-12);
+    y.backward();
+  });
+  // 100,000 factors, each rounded: relative agreement to 1e-9.
+  EXPECT_NEAR(x.grad().item<double>(), expected_dx, 1e-9 * std::abs(expected_dx));
+  EXPECT_NEAR(w.grad().item<double>(), expected_dw, 1e-9 * std::abs(expected_dw));
+}
+
+// for n rungs: a = x*2; b = x*3; x = a + b. Without buffering gradients where paths
+// meet, backward would take 2^n paths. Returns how many times the hooks on every
+// rung's three nodes ran.
+int ladder_node_visits(int rungs, Tensor* x0_grad) {
   Tensor x0 = tensor(1.0, dtype(kDouble).requires_grad(true));
   Tensor x = x0;
   int visits = 0;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < rungs; ++i) {
     Tensor a = x * 2, b = x * 3;
-    a.register_hook([&visits](Tensor) { ++visits; });
     x = a + b;
+    for (Tensor* t : {&a, &b, &x}) t->register_hook([&visits](Tensor) { ++visits; });
   }
   x.backward();
-  EXPECT_EQ(visits, 200);
-  EXPECT_TENSOR(x0.grad(), {}, {std::pow(5.0, 200)}, 1e-12);
+  *x0_grad = x0.grad();
+  return visits;
+}
+
+TEST(Graph, LadderRunsEachNodeOnceSoItsBackwardIsLinear) {
+  Tensor g100, g200;
+  EXPECT_EQ(ladder_node_visits(100, &g100), 300);
+  EXPECT_EQ(ladder_node_visits(200, &g200), 600);
+  EXPECT_TENSOR(g100, {}, {std::pow(5.0, 100)}, 1e-12);
+  EXPECT_TENSOR(g200, {}, {std::pow(5.0, 200)}, 1e-12);
 }
 
 TEST(Leaves, GradientOfTransposedLeafHasLeafStrides) {

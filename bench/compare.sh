@@ -4,7 +4,7 @@
 # ratio) and writes it into bench/RESULTS.md with the machine and the date.
 #
 #   bench/compare.sh [--rounds N] [--reps N] [--min-time S] [--only PROGRAM]
-#                    [--no-fashion] [--quick]
+#                    [--no-fashion] [--no-cnn-training] [--quick]
 #
 # Configurations, always in this invocation order:
 #   tensorgrad  its defaults at 2 threads (OMP_NUM_THREADS=2, nothing else set)
@@ -17,13 +17,15 @@
 #
 # The machine is shared, so every figure is the minimum over --reps repetitions
 # (Google Benchmark) times --rounds rounds; the load (uptime) before and after is
-# recorded with the results. --quick: one short round, no Fashion-MNIST (checks
-# that the script works, not a measurement). Raw results stay in
+# recorded with the results. The Fashion-MNIST runs train the MLP every round and
+# the CNN (2 epochs, minutes per configuration) in round 1 only, unless
+# --no-cnn-training. --quick: one short round, no Fashion-MNIST (checks that the
+# script works, not a measurement). Raw results stay in
 # $BUILD/bench-results/<date>/ (BUILD: TG_BENCH_BUILD_DIR, default build-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rounds=3 reps=5 min_time=0.1 only="" fashion=1
+rounds=3 reps=5 min_time=0.1 only="" fashion=1 cnn_training=1
 while (($#)); do
   case $1 in
     --rounds) rounds=$2; shift ;;
@@ -31,14 +33,16 @@ while (($#)); do
     --min-time) min_time=$2; shift ;;
     --only) only=$2; shift ;;
     --no-fashion) fashion=0 ;;
+    --no-cnn-training) cnn_training=0 ;;
     --quick) rounds=1 reps=1 min_time=0.01 fashion=0 ;;
-    *) echo "usage: $0 [--rounds N] [--reps N] [--min-time S] [--only PROGRAM] [--no-fashion] [--quick]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--rounds N] [--reps N] [--min-time S] [--only PROGRAM] [--no-fashion] [--no-cnn-training]" \
+         "[--quick]" >&2; exit 2 ;;
   esac
   shift
 done
 
 build=${TG_BENCH_BUILD_DIR:-build-bench}
-programs=(op_overhead mlp cnn matmul)
+programs=(op_overhead mlp cnn matmul checkpoint_memory)
 [[ -n $only ]] && programs=("$only")
 
 # --- build ---------------------------------------------------------------------
@@ -122,6 +126,10 @@ for ((r = 1; r <= rounds; ++r)); do
       for c in "${configs[@]}"; do
         echo "round $r/$rounds: Fashion-MNIST MLP, $c, OpenBLAS variables $s (load $(load))" >&2
         run "$s" "$c" "$out/$s/$c/fashion.r$r.txt" train_fashion_mnist mlp "$data" 0
+        if ((cnn_training && r == 1)); then
+          echo "round $r/$rounds: Fashion-MNIST CNN, $c, OpenBLAS variables $s (load $(load))" >&2
+          run "$s" "$c" "$out/$s/$c/fashion_cnn.r$r.txt" train_fashion_mnist cnn "$data" 0
+        fi
       done
     done
     wrap=()

@@ -6,7 +6,8 @@
 RESULTS_DIR holds machine.txt, fma_peak.txt and, per OpenBLAS setting S (preset,
 unset) and configuration C (tensorgrad, torch1, torch2p):
   S/C/<program>.r<round>.json   Google Benchmark JSON (all repetitions)
-  S/C/fashion.r<round>.txt      bench_train_fashion_mnist output + /usr/bin/time -v
+  S/C/fashion.r<round>.txt      bench_train_fashion_mnist mlp output + /usr/bin/time -v
+  S/C/fashion_cnn.r<round>.txt  the same for the CNN (round 1 only)
 Every figure is the minimum over all repetitions and rounds (the machine is
 shared: the minimum is the run least disturbed by others). Prints the report.
 """
@@ -62,10 +63,10 @@ def load_times(root, setting, config):
     return best
 
 
-def load_fashion(root, setting, config):
+def load_fashion(root, setting, config, stem="fashion"):
     """(min epoch seconds, final test accuracy %, max RSS MiB) over the rounds."""
     epoch, accuracy, rss = None, None, None
-    for path in sorted(glob.glob(os.path.join(root, setting, config, "fashion.*.txt"))):
+    for path in sorted(glob.glob(os.path.join(root, setting, config, f"{stem}.r*.txt"))):
         text = open(path).read()
         for s in re.findall(r"epoch \d+: ([0-9.]+) s,", text):
             epoch = float(s) if epoch is None else min(epoch, float(s))
@@ -155,6 +156,18 @@ def table(root, setting, peak):
         lines.append(f"| Fashion-MNIST MLP epoch (s, test accuracy after 3 epochs) | {ecell('tensorgrad')} "
                      f"| {ecell('torch1')} | {ecell('torch2p')} | {'n/a' if ratio is None else f'{ratio:.3f}'} "
                      f"| ≤ 0.5, accuracy ±1 point | {met} |")
+        cnn = {c: load_fashion(root, setting, c, "fashion_cnn") for c, _ in CONFIGS}
+        if any(v[0] is not None for v in cnn.values()):
+            cep = {c: v[0] for c, v in cnn.items()}
+            cbest = min((c for c in ("torch1", "torch2p") if cep[c] is not None), key=lambda c: cep[c], default=None)
+            cratio = cep["tensorgrad"] / cep[cbest] if cbest and cep["tensorgrad"] else None
+
+            def ccell(c):
+                e, a, _ = cnn[c]
+                return "n/a" if e is None else f"{e:.2f} s, {a:.2f}%"
+            lines.append(f"| Fashion-MNIST CNN epoch (s, test accuracy after 2 epochs; Adam, batch 64) "
+                         f"| {ccell('tensorgrad')} | {ccell('torch1')} | {ccell('torch2p')} "
+                         f"| {'n/a' if cratio is None else f'{cratio:.3f}'} | | |")
         rs = {c: v[2] for c, v in fash.items()}
         best_r = min([rs[c] for c in ("torch1", "torch2p") if rs[c] is not None], default=None)
         rr = rs["tensorgrad"] / best_r if best_r and rs["tensorgrad"] else None
@@ -163,6 +176,23 @@ def table(root, setting, peak):
                      f"| {rcell(rs['torch2p'])} | {'n/a' if rr is None else f'{rr:.3f}'} | ≤ 0.3 "
                      f"| {verdict(rr, 0.3)} |")
     return "\n".join(lines)
+
+
+def checkpoint_section(root, setting):
+    """bench_checkpoint_memory's peak-memory lines and step times (tensorgrad only)."""
+    logs = sorted(glob.glob(os.path.join(root, setting, "tensorgrad", "checkpoint_memory.r*.log")))
+    if not logs:
+        return ""
+    memory = [line.rstrip() for line in open(logs[0]) if "KiB" in line]
+    times = load_times(root, setting, "tensorgrad")
+    plain, ckpt = times.get("BM_TrainingStep/0/real_time"), times.get("BM_TrainingStep/4/real_time")
+    out = ["Gradient checkpointing (bench_checkpoint_memory; libtorch's C++ frontend has no checkpoint):", "", "```"]
+    out += memory
+    if plain and ckpt:
+        out.append(f"  step time: plain {fmt_time(plain, 'ms')}, checkpointed {fmt_time(ckpt, 'ms')} "
+                   f"({ckpt / plain:.2f}x)")
+    out.append("```")
+    return "\n".join(out)
 
 
 def main():
@@ -190,6 +220,10 @@ def main():
             print()
         print(table(root, s, peak))
         print()
+        section = checkpoint_section(root, s)
+        if section:
+            print(section)
+            print()
 
 
 if __name__ == "__main__":

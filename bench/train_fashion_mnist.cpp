@@ -7,7 +7,7 @@
 //
 // LIMIT (the CI smoke run): one epoch on the first LIMIT training images only.
 // DATA_DIR must hold the four IDX files uncompressed: libtorch's MNIST reader does
-// not read the .gz files Debian ships (bench/RESULTS.md shows how to unpack them).
+// not read the .gz files Debian ships (bench/compare.sh unpacks them with gunzip).
 // Batches come from the same seeded permutation and index_select in both builds,
 // so the libraries' own data loaders are not part of the comparison. Each epoch's
 // training time is given as wall time and as the process's CPU time (all threads):

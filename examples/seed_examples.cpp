@@ -1,11 +1,15 @@
 // The worked examples of the specification documents (../shared/seeds), each run
-// with tensorgrad and printed beside the number the document gives.
+// with tensorgrad and printed beside the number the document gives. Where the
+// document gives numbers they are checked: the program exits with 1 if any differs
+// (ctest runs it).
 #include <tensorgrad/tensorgrad.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -24,8 +28,26 @@ std::string flat(const Tensor& t) {
   return s.str();
 }
 
+int mismatches = 0;
+
 void show(const std::string& what, const Tensor& value, const std::string& document) {
   std::printf("  %-44s %-22s (the document: %s)\n", what.c_str(), flat(value).c_str(), document.c_str());
+}
+
+// show(), and compares value (row-major) with the document's numbers.
+void check(const std::string& what, const Tensor& value, const std::vector<double>& expected,
+           const std::string& document) {
+  show(what, value, document);
+  Tensor c = value.detach().to(tg::kDouble).contiguous().reshape({-1});
+  bool same = c.numel() == static_cast<int64_t>(expected.size());
+  for (int64_t i = 0; same && i < c.numel(); ++i) {
+    const double want = expected[static_cast<size_t>(i)];
+    same = std::abs(c[i].item<double>() - want) <= 1e-6 * (1 + std::abs(want));
+  }
+  if (!same) {
+    std::printf("  MISMATCH: %s\n", what.c_str());
+    ++mismatches;
+  }
 }
 
 void section(const char* title) { std::printf("\n%s\n", title); }
@@ -40,7 +62,7 @@ int main() {
   {
     Tensor x = tensor({2.0}, requires_grad());
     (x * 3).backward();
-    show("x.grad", x.grad(), "[3.0]");
+    check("x.grad", x.grad(), {3}, "[3.0]");
   }
 
   section("001 module source: L = (x * y + 5)^2 at x = 2, y = 3");
@@ -48,49 +70,49 @@ int main() {
     Tensor x = tensor(2.0, requires_grad()), y = tensor(3.0, requires_grad());
     Tensor L = (x * y + 5).pow(2);
     L.backward();
-    show("L", L, "121");
-    show("dL/dx = 2(xy+5) y", x.grad(), "66");
-    show("dL/dy = 2(xy+5) x", y.grad(), "44");
+    check("L", L, {121}, "121");
+    check("dL/dx = 2(xy+5) y", x.grad(), {66}, "66");
+    check("dL/dy = 2(xy+5) x", y.grad(), {44}, "44");
   }
 
   section("001: slicing, y = x[:3], loss = y.sum()");
   {
     Tensor x = tensor({1.0, 2.0, 3.0, 4.0, 5.0}, requires_grad());
     x.index({tg::indexing::Slice(tg::indexing::None, 3)}).sum().backward();
-    show("x.grad", x.grad(), "[1, 1, 1, 0, 0]");
+    check("x.grad", x.grad(), {1, 1, 1, 0, 0}, "[1, 1, 1, 0, 0]");
   }
 
   section("001 unit test: Function classes, a = [1, 2, 3], b = [4, 5, 6], grad_output = ones");
   {
     Tensor a = tensor({1.0, 2.0, 3.0}, requires_grad()), b = tensor({4.0, 5.0, 6.0}, requires_grad());
     (a + b).backward(tg::ones({3}));
-    show("AddBackward: grad_a", a.grad(), "grad_output");
-    show("AddBackward: grad_b", b.grad(), "grad_output");
+    check("AddBackward: grad_a", a.grad(), {1, 1, 1}, "grad_output");
+    check("AddBackward: grad_b", b.grad(), {1, 1, 1}, "grad_output");
     a.zero_grad();
     b.zero_grad();
     (a * b).backward(tg::ones({3}));
-    show("MulBackward: grad_a", a.grad(), "b");
-    show("MulBackward: grad_b", b.grad(), "a");
+    check("MulBackward: grad_a", a.grad(), {4, 5, 6}, "b");
+    check("MulBackward: grad_b", b.grad(), {1, 2, 3}, "a");
     Tensor am = tensor({{1.0, 2.0}, {3.0, 4.0}}, requires_grad()), bm = tensor({{5.0, 6.0}, {7.0, 8.0}}, requires_grad());
     am.matmul(bm).backward(tg::ones({2, 2}));
-    show("MatmulBackward: grad_a = ones @ b.T", am.grad(), "shape of a");
-    show("MatmulBackward: grad_b = a.T @ ones", bm.grad(), "shape of b");
+    check("MatmulBackward: grad_a = ones @ b.T", am.grad(), {11, 15, 11, 15}, "shape of a");
+    check("MatmulBackward: grad_b = a.T @ ones", bm.grad(), {4, 4, 6, 6}, "shape of b");
   }
 
   section("001 unit test: Tensor autograd");
   {
     Tensor x = tensor({2.0}, requires_grad());
     (x * 3 + 1).backward();
-    show("d(3x+1)/dx", x.grad(), "[3.0]");
+    check("d(3x+1)/dx", x.grad(), {3}, "[3.0]");
     Tensor a = tensor({{1.0, 2.0}}, requires_grad()), b = tensor({{3.0}, {4.0}}, requires_grad());
     Tensor c = a.matmul(b);
     c.backward();
-    show("c = a @ b", c, "[[11.0]]");
-    show("a.grad", a.grad(), "[[3.0, 4.0]]");
-    show("b.grad", b.grad(), "[[1.0], [2.0]]");
+    check("c = a @ b", c, {11}, "[[11.0]]");
+    check("a.grad", a.grad(), {3, 4}, "[[3.0, 4.0]]");
+    check("b.grad", b.grad(), {1, 2}, "[[1.0], [2.0]]");
     Tensor v = tensor({1.0, 2.0}, requires_grad());
     (v * 2).sum().backward();
-    show("(x * 2).sum(): x.grad", v.grad(), "[2.0, 2.0]");
+    check("(x * 2).sum(): x.grad", v.grad(), {2, 2}, "[2.0, 2.0]");
   }
 
   section("001 integration: x -> Linear -> Linear -> loss = h2 * h2");
@@ -113,9 +135,9 @@ int main() {
   {
     Tensor x = tensor({2.0}, requires_grad());
     (x * 3).backward();
-    show("after y1.backward()", x.grad(), "first_grad");
+    check("after y1.backward()", x.grad(), {3}, "first_grad");
     (x * 5).backward();
-    show("after y2.backward()", x.grad(), "first_grad + 5.0");
+    check("after y2.backward()", x.grad(), {8}, "first_grad + 5.0");
   }
 
   section("001 integration: ((a @ b) + a) * b summed");
@@ -139,18 +161,18 @@ int main() {
   {
     Tensor x = tensor({3.0}, requires_grad());
     (x * x).backward();
-    show("d(x^2)/dx at x=3", x.grad(), "6.0");
+    check("d(x^2)/dx at x=3", x.grad(), {6}, "6.0");
     Tensor x2 = tensor({2.0}, requires_grad());
     Tensor u = x2 * x2, v = x2 * x2 * x2;
     (u * v).backward();
-    show("d(x^5)/dx at x=2 (u = x^2, v = x^3, y = uv)", x2.grad(), "80.0");
+    check("d(x^5)/dx at x=2 (u = x^2, v = x^3, y = uv)", x2.grad(), {80}, "80.0");
     Tensor x3 = tensor({2.0}, requires_grad());
     Tensor g = x3 * x3;
     (g + g + g).backward();
-    show("d(3x^2)/dx at x=2 (f = g + g + g)", x3.grad(), "12.0");
+    check("d(3x^2)/dx at x=2 (f = g + g + g)", x3.grad(), {12}, "12.0");
     Tensor x4 = tensor({1.0}, requires_grad());
     ((x4 + x4) + (x4 * 3)).backward();
-    show("dz/dx, z = (x + x) + 3x", x4.grad(), "5.0");
+    check("dz/dx, z = (x + x) + 3x", x4.grad(), {5}, "5.0");
   }
 
   section("003: complete network, loss = (output ** 2).sum()");
@@ -171,8 +193,8 @@ int main() {
   {
     Tensor x = tensor({{1.0, 2.0}}, requires_grad()), w = tensor({{0.5}, {0.7}}, requires_grad());
     x.matmul(w).mean().backward();
-    show("x.grad", x.grad(), "w.T = [[0.5, 0.7]]");
-    show("w.grad", w.grad(), "x.T = [[1], [2]]");
+    check("x.grad", x.grad(), {0.5, 0.7}, "w.T = [[0.5, 0.7]]");
+    check("w.grad", w.grad(), {1, 2}, "x.T = [[1], [2]]");
   }
 
   section("004 Mojo README: GradientTape quick start, z = x * y, loss = z.sum(), tape.backward()");
@@ -182,8 +204,8 @@ int main() {
     tape.enable();
     Tensor loss = (x * y).sum();
     tape.backward();
-    show("x.grad (dloss/dx = y)", x.grad().sum(), "all ones: sum 12");
-    show("y.grad (dloss/dy = x)", y.grad().sum(), "all zeros: sum 0");
+    check("x.grad (dloss/dx = y)", x.grad().sum(), {12}, "all ones: sum 12");
+    check("y.grad (dloss/dy = x)", y.grad().sum(), {0}, "all zeros: sum 0");
   }
 
   section("004: y = x + 2, z = y * 3, tape.backward(), tape.disable(), tape.clear()");
@@ -195,8 +217,9 @@ int main() {
     tape.backward();
     tape.disable();
     tape.clear();
-    show("z", z, "3(x + 2)");
-    show("x.grad", x.grad(), "dz/dx = 3");
+    check("z", z, {9}, "3(x + 2)");
+    check("x.grad", x.grad(), {3}, "dz/dx = 3");
   }
-  return 0;
+  if (mismatches) std::printf("\n%d result(s) differ from the documents\n", mismatches);
+  return mismatches ? 1 : 0;
 }

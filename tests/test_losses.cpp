@@ -674,3 +674,15 @@ TEST(VecExp, AgreesWithStdExpToAboutOneUlp) {
   EXPECT_EQ(kernels::vec_exp(-std::numeric_limits<float>::infinity()), 0.0f);
   EXPECT_TRUE(std::isnan(kernels::vec_exp(std::nan(""))));
 }
+
+TEST(CrossEntropy, IsOneFusedNodeInTheGraph) {
+  // log_softmax and nll_loss in one pass: the loss's node leads straight to the
+  // logits' accumulator, with no LogSoftmaxBackward0 in between.
+  Tensor x = leaf({1, 2, 3, 0, 1, -1}, {2, 3});
+  Tensor loss = F::cross_entropy(x, tensor(std::vector<int64_t>{2, 0}));
+  ASSERT_NE(loss.grad_fn(), nullptr);
+  EXPECT_EQ(loss.grad_fn()->name(), "NllLossBackward0");
+  ASSERT_EQ(loss.grad_fn()->next_edges().size(), 1u);
+  EXPECT_EQ(loss.grad_fn()->next_edge(0).function->name(), "AccumulateGrad");
+  EXPECT_EQ(autograd::graph_stats(loss).nodes, 1u);
+}

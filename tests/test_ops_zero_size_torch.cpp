@@ -6,50 +6,11 @@
 #include <cmath>
 #include <ostream>
 
-#include "op_table.h"
+#include "op_table_variants.h"
 #include "support/test_support.h"
 
 namespace tg::optable {
 namespace {
-
-struct Variant {
-  const OpEntry* entry;
-  const Sample* sample;
-  // Which input has its dim `dim` emptied; -1: every input of rank > dim.
-  int input;
-  int64_t dim;
-};
-
-std::string variant_name(const Variant& v) {
-  return test_name(v.entry->name, v.sample->label) + "_" +
-         (v.input < 0 ? std::string("all") : "in" + std::to_string(v.input)) + "_dim" + std::to_string(v.dim);
-}
-void PrintTo(const Variant& v, std::ostream* os) { *os << variant_name(v); }
-
-bool emptied(const Variant& v, size_t k, const Input& in) {
-  return (v.input < 0 || static_cast<size_t>(v.input) == k) && in.values.dim() > v.dim;
-}
-
-std::vector<Variant> variants() {
-  std::vector<Variant> out;
-  for (const OpEntry& e : entries()) {
-    for (const Sample& s : e.samples) {
-      bool contiguous = true;
-      int64_t max_rank = 0;
-      for (const Input& in : s.inputs) {
-        contiguous &= in.layout == Layout::Contiguous;
-        max_rank = std::max(max_rank, in.values.dim());
-      }
-      if (!contiguous) continue;  // the layouts add nothing to a tensor without elements
-      for (int64_t d = 0; d < max_rank; ++d) {
-        for (size_t k = 0; k < s.inputs.size(); ++k)
-          if (s.inputs[k].values.dim() > d) out.push_back({&e, &s, static_cast<int>(k), d});
-        if (s.inputs.size() > 1) out.push_back({&e, &s, -1, d});
-      }
-    }
-  }
-  return out;
-}
 
 ScalarType from_torch(torch::ScalarType t) {
   switch (t) {
@@ -106,8 +67,7 @@ TEST_P(ZeroSize, MatchesLibtorch) {
   std::vector<Tensor> tg_in;
   std::vector<torch::Tensor> torch_in;
   for (size_t k = 0; k < v.sample->inputs.size(); ++k) {
-    Input in = v.sample->inputs[k];
-    if (emptied(v, k, in)) in.values = in.values.narrow(v.dim, 0, 0).contiguous();
+    const Input in = variant_input(v, k);
     const bool grad = in.values.is_floating_point() && !in.no_grad;
     tg_in.push_back(realize(in, kDouble, grad));
     torch_in.push_back(to_torch(tg_in.back()).requires_grad_(grad));
@@ -144,7 +104,7 @@ TEST_P(ZeroSize, MatchesLibtorch) {
     if (tg_in[k].requires_grad()) EXPECT_TRUE(same(tg_in[k].grad(), torch_in[k].grad())) << "gradient of input " << k;
 }
 
-INSTANTIATE_TEST_SUITE_P(OpTable, ZeroSize, ::testing::ValuesIn(variants()),
+INSTANTIATE_TEST_SUITE_P(OpTable, ZeroSize, ::testing::ValuesIn(zero_size_variants()),
                          [](const ::testing::TestParamInfo<Variant>& info) { return variant_name(info.param); });
 
 }  // namespace

@@ -3,8 +3,23 @@
 #
 #   scripts/test.sh               the suite in build/, libtorch parity tests included
 #   scripts/test.sh --sanitize    the suite under AddressSanitizer + UBSan in build-sanitize/
+#   scripts/test.sh --tsan        the thread tests under ThreadSanitizer in build-tsan/
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [[ ${1:-} == --tsan ]]; then
+  # docs/THREADS.md: the kernels stay on the calling thread (OMP_NUM_THREADS=1),
+  # where the uninstrumented oneDNN and OpenBLAS run, except in the test that
+  # shares the kernels' own pool between application threads on purpose.
+  dir=${TG_BUILD_DIR:-build-tsan}
+  scripts/setup.sh
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+  cmake -S . -B "$dir" -DTG_TSAN=ON -DTG_WITH_TORCH=OFF -DTG_BUILD_BENCH=OFF -DTG_BUILD_TOOLS=OFF \
+    -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1"
+  cmake --build "$dir" -j "${TG_JOBS:-2}" --target test_threads
+  OMP_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1 "$dir/tests/test_threads"
+  exit
+fi
 
 dir=${TG_BUILD_DIR:-build}
 if [[ ${1:-} == --sanitize ]]; then

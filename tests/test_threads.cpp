@@ -192,3 +192,29 @@ TEST(Threads, TheStoragePoolIsPerThread) {
   made_there = Tensor();
   EXPECT_EQ(core::cached_storage_bytes(), before + (pooled ? 2048u : 0u));
 }
+
+// Large ops split over the kernels' pool while other application threads use it
+// too: one job runs on the pool at a time and a caller that finds it busy runs
+// its op alone (Note [Thread pool]), with the same results. Elementwise ops and
+// reductions are bit-identical however the work is cut; a float32 product is
+// cut into column blocks only when it has the pool, so it is compared to float32
+// rounding.
+TEST(Threads, KernelsSharedByApplicationThreadsGiveTheSerialResults) {
+  set_num_threads(2);
+  const Tensor x = pattern({1 << 17}, 11);  // above the elementwise grain
+  const Tensor a = pattern({192, 256}, 12), b = pattern({256, 192}, 13);
+  auto work = [&] { return std::vector<Tensor>{((x * 0.5).exp() + 1).sum(), x.softmax(0), a.mm(b)}; };
+  const std::vector<Tensor> serial = work();
+  std::vector<std::vector<Tensor>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) results[static_cast<size_t>(t)] = work();
+    });
+  for (auto& th : threads) th.join();
+  for (const auto& r : results) {
+    EXPECT_TRUE(r[0].equal(serial[0]));
+    EXPECT_TRUE(r[1].equal(serial[1]));
+    EXPECT_TRUE(allclose(r[2], serial[2], 1e-5, 1e-4));
+  }
+}

@@ -156,6 +156,9 @@ struct PoolCase {
 std::vector<PoolCase> pool_cases() {
   return {
       {"k2", {2, 3, 8, 8}, TF::MaxPool2dFuncOptions(2), F::MaxPool2dFuncOptions(2)},
+      // Odd sizes (the last row and column belong to no window) and output rows
+      // longer than the 2x2 kernel's pieces of 64.
+      {"k2_odd_wide", {1, 2, 9, 141}, TF::MaxPool2dFuncOptions(2), F::MaxPool2dFuncOptions(2)},
       {"k3_s1_p1", {2, 2, 7, 6}, TF::MaxPool2dFuncOptions(3).stride(1).padding(1),
        F::MaxPool2dFuncOptions(3).stride(1).padding(1)},
       {"ceil", {1, 3, 7, 9}, TF::MaxPool2dFuncOptions(2).ceil_mode(true), F::MaxPool2dFuncOptions(2).ceil_mode(true)},

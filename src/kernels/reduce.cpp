@@ -10,6 +10,23 @@
 
 namespace tg::kernels {
 
+ReducedSpan reduced_span(const Tensor& x, uint64_t mask) {
+  // A dim of size 1 may count as reduced or not, whichever makes one block.
+  const int64_t nd = x.dim();
+  int64_t first = -1, last = -1;
+  for (int64_t d = 0; d < nd; ++d)
+    if ((mask >> d & 1) && x.size(d) != 1) {
+      if (first < 0) first = d;
+      last = d;
+    }
+  if (first < 0)  // every reduced dim has size 1 (or none is reduced)
+    for (int64_t d = 0; d < nd; ++d)
+      if (mask >> d & 1) first = last = d;
+  bool block = first >= 0;
+  for (int64_t d = first; block && d <= last; ++d) block = (mask >> d & 1) || x.size(d) == 1;
+  return {first, last, block};
+}
+
 ReduceLayout plan_reduction(const Tensor& x, uint64_t mask) {
   ReduceLayout L;
   const int64_t nd = x.dim();
@@ -22,14 +39,7 @@ ReduceLayout plan_reduction(const Tensor& x, uint64_t mask) {
     L.input = x;
     return L;
   }
-  int64_t first = -1, last = -1;
-  for (int64_t d = 0; d < nd; ++d)
-    if (mask >> d & 1) {
-      if (first < 0) first = d;
-      last = d;
-    }
-  bool block = first >= 0;
-  for (int64_t d = first; block && d <= last; ++d) block = mask >> d & 1;
+  const auto [first, last, block] = reduced_span(x, mask);
   if (first < 0) {  // nothing reduced
     L.input = ops::contiguous_raw(x);
     L.outer = x.numel();

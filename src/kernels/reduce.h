@@ -17,8 +17,17 @@ struct ReduceLayout {
   DimVector out_shape;   // the input's shape without the reduced dims
 };
 
-// Arranges x so that the dims in `mask` (bit d = dim d) form the middle extent,
-// copying only when they are not already adjacent in a contiguous tensor.
+// The reduced dims of x (bit d of mask = dim d) with size above 1, from first to
+// last; block: no kept dim of size above 1 lies between them. first is -1 when
+// nothing is reduced.
+struct ReducedSpan {
+  int64_t first, last;
+  bool block;
+};
+ReducedSpan reduced_span(const Tensor& x, uint64_t mask);
+
+// Arranges x so that the dims in `mask` form the middle extent, copying only when
+// they are not already adjacent (reduced_span(x, mask).block) in a contiguous tensor.
 ReduceLayout plan_reduction(const Tensor& x, uint64_t mask);
 
 // out[o, i] = sum_r in[o, r, i], accumulated in T (out is [outer, inner]).

@@ -15,6 +15,15 @@ using namespace ops;
 Tensor restore_dims(const Tensor& g, IntArrayRef kept_shape) { return g.reshape(kept_shape); }
 
 Tensor sum_impl(const Tensor& x, uint64_t mask, bool keepdim, ScalarType out_dtype) {
+  // Reduced dims apart in a contiguous tensor (the bias gradient of a convolution,
+  // {0, 2, 3} of [N, C, H, W]) are summed in stages, the last block of them first:
+  // each stage reads its input in place, where one plan would copy it permuted.
+  if (const kernels::ReducedSpan span = kernels::reduced_span(x, mask);
+      span.first >= 0 && !span.block && x.is_contiguous()) {
+    uint64_t last_block = 0;
+    for (int64_t d = span.last; d >= 0 && ((mask >> d & 1) || x.size(d) == 1); --d) last_block |= (mask >> d & 1) << d;
+    return sum_impl(sum_impl(x, last_block, /*keepdim=*/true, out_dtype), mask, keepdim, out_dtype);
+  }
   kernels::ReduceLayout L = kernels::plan_reduction(cast(x, out_dtype), mask);
   Tensor out = empty(keepdim ? L.kept_shape : L.out_shape, out_dtype);
   kernels::visit_numeric(out_dtype, "sum", [&](auto tag) {

@@ -18,7 +18,13 @@ TG_OP_TABLE_AREA(unary) {
   add(TG_OP("log", x[0].log()))
       .sample("positive", {positive({2, 3})})
       .edge("negative", {values(tensor({-1.0, 2.0}))}, "log is NaN below 0");
+  add(TG_OP("log_function", T::log(x[0])))
+      .sample("positive", {positive({2, 3})})
+      .sample("int_tensor", {constant(tensor({1, 2, 4}))});
   add(TG_OP("sqrt", x[0].sqrt())).sample("positive", {positive({2, 3})});
+  add(TG_OP("sqrt_function", T::sqrt(x[0])))
+      .sample("positive", {positive({2, 3})})
+      .sample("int_tensor", {constant(tensor({1, 4, 9}))});
   add(TG_OP("rsqrt", x[0].rsqrt())).sample("positive", {positive({2, 3})});
   add(TG_OP("reciprocal", x[0].reciprocal()))
       .sample("away_from_zero", {away_from_zero({2, 3})})
@@ -29,6 +35,9 @@ TG_OP_TABLE_AREA(unary) {
       .sample("int_tensor", {constant(tensor({-3, 0, 2}))})
       .edge("zeros", {values(tensor({0.0, -1.5, 0.0, 2.0}))}, "abs has a kink at 0 (subgradient 0)")
       .error("bool", {constant(tensor({true}))}, "\"abs_cpu\" not implemented for 'Bool'");
+  add(TG_OP("abs_function", T::abs(x[0])))
+      .sample("matrix", {normal({3, 2})})
+      .edge("zeros", {values(tensor({0.0, -1.5, 0.0, 2.0}))}, "abs has a kink at 0 (subgradient 0)");
   add(TG_OP("sign", x[0].sign()))
       .sample("matrix", {normal({2, 3})})
       .edge("zeros", {values(tensor({0.0, -1.5, 2.0}))}, "sign jumps at 0");
@@ -54,6 +63,18 @@ TG_OP_TABLE_AREA(unary) {
       .sample("wide", {uniform({8}, -6.0, 6.0)});
   add(TG_OP("gelu_bad_mode", T::gelu(x[0], "sigmoid")))
       .error("vector", {normal({2})}, "approximate argument must be either none or tanh.");
+  add(TG_OP("relu_functional", T::nn::functional::relu(x[0])))
+      .sample("matrix", {normal({2, 3})})
+      .edge("zeros", {values(tensor({0.0, -1.5, 0.0, 2.0}))}, "relu has a kink at 0 (subgradient 0)");
+  add(TG_OP("relu_functional_inplace", T::nn::functional::relu(x[0].clone(), T::nn::functional::ReLUFuncOptions(true))))
+      .sample("matrix", {normal({2, 3})});
+  add(TG_OP("gelu_functional", T::nn::functional::gelu(x[0]))).sample("matrix", {normal({2, 3})});
+  add(TG_OP("gelu_functional_tanh",
+            T::nn::functional::gelu(x[0], T::nn::functional::GELUFuncOptions().approximate("tanh"))))
+      .sample("matrix", {normal({2, 3})});
+  add(TG_OP("leaky_relu_functional",
+            T::nn::functional::leaky_relu(x[0], T::nn::functional::LeakyReLUFuncOptions().negative_slope(0.1))))
+      .sample("matrix", {normal({2, 3})});
   add(TG_OP("leaky_relu", T::leaky_relu(x[0])))
       .sample("matrix", {normal({2, 3})})
       .edge("zeros", {values(tensor({0.0, -1.5, 2.0}))}, "leaky_relu has a kink at 0");

@@ -541,6 +541,26 @@ TEST(SeedNetworks, TwoLayerWithBiasSummedSquare) {
   EXPECT_TENSOR(x.grad(), {1, 3}, {1.164, 1.0088, 1.2804}, 1e-5);
 }
 
+TEST(SeedNetworks, BroadcastBiasGetsColumnSumsOfTheUpstreamGradient) {
+  // A bias of shape {3} added to a {4,3} batch x·Wᵀ, with an upstream gradient g whose
+  // columns sum to different values (6, 4, 7): db = column sums of g; dW = gᵀ·x; dx = g·W.
+  // x = [[1,0],[0,1],[1,1],[2,-1]], W = [[1,2],[0,1],[3,-1]], g = [[1,0,2],[3,1,0],[0,3,1],[2,0,4]]:
+  //   dW = [[1+4, 3-2], [3, 1+3], [2+1+8, 1-4]] = [[5,1],[3,4],[11,-3]];
+  //   dx = [[1+6, 2-2], [3, 6+1], [3, 3-1], [2+12, 4-4]] = [[7,0],[3,7],[3,2],[14,0]].
+  const std::vector<double> kX = {1, 0, 0, 1, 1, 1, 2, -1}, kW = {1, 2, 0, 1, 3, -1};
+  Tensor g = mat({1, 0, 2, 3, 1, 0, 0, 3, 1, 2, 0, 4}, {4, 3});
+  for (bool functional : {false, true}) {
+    SCOPED_TRACE(functional ? "F::linear" : "matmul + bias");
+    Tensor x = leaf(kX, {4, 2}), w = leaf(kW, {3, 2}), b = leaf({0.5, -1, 2}, {3});
+    Tensor y = functional ? F::linear(x, w, b) : x.matmul(w.t()) + b;
+    EXPECT_TENSOR(y, {4, 3}, {1.5, -1, 5, 2.5, 0, 1, 3.5, 0, 4, 0.5, -2, 9});
+    y.backward(g);
+    EXPECT_TENSOR(b.grad(), {3}, {6, 4, 7});
+    EXPECT_TENSOR(w.grad(), {3, 2}, {5, 1, 3, 4, 11, -3});
+    EXPECT_TENSOR(x.grad(), {4, 2}, {7, 0, 3, 7, 3, 2, 14, 0});
+  }
+}
+
 // ---- F::linear -----------------------------------------------------------------------------------
 TEST(Linear, TwoDimensionalWithBiasIsOneAddmm) {
   // x·Wᵀ + b with x = A [2,3], W = Bᵀ [2,3] (so x·Wᵀ = A·B), b = [1,2].

@@ -2,10 +2,12 @@
 // same call, compiled against both libraries, on the same inputs. Forward values
 // (float64 to 1e-12, float32 to 1e-5 relative), shapes, dtypes (type promotion),
 // grad_fn names, gradients (float64, and float32 for the common ops) and error
-// messages must agree.
+// messages must agree; where libtorch's output is a view of an input (or the
+// input itself), tensorgrad's must be one too, with the same strides and offset.
 #include <cmath>
 #include <ostream>
 #include <random>
+#include <sstream>
 
 #include "op_table.h"
 #include "support/test_support.h"
@@ -89,6 +91,40 @@ std::vector<double> torch_values(const torch::Tensor& t) {
 
 double tolerance(ScalarType t) { return t == kDouble ? 1e-12 : 1e-5; }
 
+// Where libtorch's output shares memory with one of its inputs (a view, or the
+// input itself), tensorgrad's must share memory with the same input, with the
+// same sizes, strides, contiguity and storage offset (relative to the input's:
+// to_torch copies an input's memory from its first element).
+::testing::AssertionResult same_view(const Tensor& got, const torch::Tensor& expected, const std::vector<Tensor>& tg_in,
+                                     const std::vector<torch::Tensor>& torch_in) {
+  if (!got.defined() || !expected.defined() || expected.numel() == 0) return ::testing::AssertionSuccess();
+  for (size_t i = 0; i < torch_in.size(); ++i) {
+    if (!torch_in[i].defined() || !expected.storage().is_alias_of(torch_in[i].storage())) continue;
+    std::ostringstream os;
+    if (!got.is_view_of(tg_in[i])) {
+      os << "libtorch's output is a view of input " << i << ", tensorgrad's is not";
+    } else if (got.strides().vec() != expected.strides().vec()) {
+      os << "view of input " << i << ": strides " << got.strides() << " vs libtorch " << expected.strides();
+    } else if (got.is_contiguous() != expected.is_contiguous()) {
+      os << "view of input " << i << ": is_contiguous " << got.is_contiguous() << " vs libtorch "
+         << expected.is_contiguous();
+    } else if (got.storage_offset() - tg_in[i].storage_offset() !=
+               expected.storage_offset() - torch_in[i].storage_offset()) {
+      os << "view of input " << i << ": storage offset " << got.storage_offset() - tg_in[i].storage_offset()
+         << " vs libtorch " << expected.storage_offset() - torch_in[i].storage_offset() << " (from the input's)";
+    } else {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << os.str();
+  }
+  // libtorch's output is new memory: tensorgrad's must not alias an input either.
+  for (size_t i = 0; i < tg_in.size(); ++i)
+    if (tg_in[i].defined() && got.numel() > 0 && got.is_view_of(tg_in[i]))
+      return ::testing::AssertionFailure() << "tensorgrad's output shares memory with input " << i
+                                           << ", libtorch's is a copy";
+  return ::testing::AssertionSuccess();
+}
+
 std::string grad_fn_name(const Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
 std::string grad_fn_name(const torch::Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
 
@@ -117,6 +153,7 @@ TEST_P(TorchForward, ValuesDtypeAndGradFnMatch) {
   torch::Tensor expected = c.entry->torch_fn(in.torch);
   Tensor got = c.entry->fn(in.tg);
   EXPECT_TRUE(same(got, expected, tolerance(c.dtype)));
+  EXPECT_TRUE(same_view(got, expected, in.tg, in.torch));
   if (c.entry->tg_grad_fn.empty()) EXPECT_EQ(grad_fn_name(got), grad_fn_name(expected));
   else EXPECT_EQ(grad_fn_name(got), c.entry->tg_grad_fn) << c.entry->tg_grad_fn_why;
   EXPECT_EQ(got.requires_grad(), expected.requires_grad());

@@ -13,9 +13,11 @@ int64_t numel_of(IntArrayRef sizes) {
 }
 
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides) {
+  // An empty tensor is contiguous whatever its strides (libtorch).
+  for (int64_t s : sizes)
+    if (s == 0) return true;
   int64_t expected = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    if (sizes[i] == 0) return true;
     if (sizes[i] != 1 && strides[i] != expected) return false;
     expected *= sizes[i];
   }

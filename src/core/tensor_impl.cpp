@@ -31,10 +31,13 @@ TensorImpl::TensorImpl(intrusive_ptr<StorageImpl> s, ScalarType t, IntArrayRef s
 }
 
 TensorImpl::TensorImpl(ScalarType t, IntArrayRef sz) : sizes(sz), dtype(t) {
+  // Contiguous strides; a size-0 dim counts as 1 in them, as in libtorch
+  // ({2,0,3} has strides {3,3,1}).
   strides.resize(sizes.size());
-  int64_t n = 1;
+  int64_t n = 1, stride = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = n;
+    strides[i] = stride;
+    stride *= sizes[i] == 0 ? 1 : sizes[i];
     n *= sizes[i];
   }
   numel = n;

@@ -86,10 +86,6 @@ Tensor contiguous_raw(const Tensor& t) {
 }
 
 void fill_raw(const Tensor& t, const Scalar& value) {
-  if (t.dtype() == kLong && value.isFloatingPoint()) {
-    const double d = value.toDouble();
-    TG_CHECK(d >= -0x1p63 && d < 0x1p63, "value cannot be converted to type int64_t without overflow");
-  }
   kernels::visit(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = value.to<T>();
@@ -182,25 +178,33 @@ Tensor Tensor::to(TensorOptions options, bool non_blocking, bool copy) const {
 }
 
 // ---- in-place fills and copies -----------------------------------------------------------------
-Tensor& Tensor::fill_(const Scalar& value) {
-  ops::check_inplace(*this);
-  ops::bump_version(*this);
-  ops::fill_raw(*this, value);
-  if (ops::needs_tangent(*this)) ops::set_tangent_from(*this, [this] { return zeros_like(*this); });
-  if (autograd::requires_grad(*this) && GradMode::is_enabled()) {
-    auto node = autograd::make_node("FillBackward0", [](Node&, const Tensor& g) -> variable_list {
+namespace {
+// fill_ and zero_: libtorch 1.13 names the node of fill_(Scalar) FillBackward2 and
+// that of zero_ ZeroBackward0; both send a zero gradient back.
+Tensor& fill_recording(Tensor& self, const Scalar& value, const char* node_name) {
+  ops::check_inplace(self);
+  ops::bump_version(self);
+  ops::fill_raw(self, value);
+  if (ops::needs_tangent(self)) ops::set_tangent_from(self, [&self] { return zeros_like(self); });
+  if (autograd::requires_grad(self) && GradMode::is_enabled()) {
+    auto node = autograd::make_node(node_name, [](Node&, const Tensor& g) -> variable_list {
       return {zeros_like(g)};
-    }, *this);
-    autograd::set_history(*this, node);
+    }, self);
+    autograd::set_history(self, node);
   }
-  return *this;
+  return self;
 }
+}  // namespace
 
-Tensor& Tensor::zero_() { return fill_(0); }
+Tensor& Tensor::fill_(const Scalar& value) { return fill_recording(*this, value, "FillBackward2"); }
+
+Tensor& Tensor::zero_() { return fill_recording(*this, 0, "ZeroBackward0"); }
 
 Tensor& Tensor::copy_(const Tensor& src, bool) {
-  TG_CHECK(ops::is_expandable_to(src.sizes(), sizes()), "The size of tensor a (", sizes(),
-           ") must match the size of tensor b (", src.sizes(), ")");
+  // libtorch's wording: the broadcast of self and src, which must be self's shape.
+  const DimVector shape = core::broadcast_shapes(sizes(), src.sizes());
+  TG_CHECK(shape.ref().equals(sizes()), "output with shape ", sizes(), " doesn't match the broadcast shape ",
+           shape.ref());
   const bool record = autograd::needs_record(*this, src);
   ops::check_inplace(*this);
   ops::bump_version(*this);

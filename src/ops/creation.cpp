@@ -47,9 +47,12 @@ TensorDataContainer::TensorDataContainer(std::initializer_list<TensorDataContain
   sizes_.insert(sizes_.end(), first.sizes_.begin(), first.sizes_.end());
 }
 
-#define TG_VECTOR_CONTAINER(T, DTYPE)                                                         \
+// The values are kept in DTYPE (no rounding before an explicit dtype applies); the
+// tensor's dtype without options is libtorch's: the default dtype for float and
+// double vectors (as for floating literals), int64 for integers.
+#define TG_VECTOR_CONTAINER(T, DTYPE, INFERRED)                                               \
   TensorDataContainer::TensorDataContainer(const std::vector<T>& v)                           \
-      : scalar_(int64_t(0)), type_(DTYPE), is_scalar_(false) {                                \
+      : scalar_(int64_t(0)), type_(INFERRED), is_scalar_(false) {                             \
     sizes_.push_back(static_cast<int64_t>(v.size()));                                         \
     flat_ = ops::empty({static_cast<int64_t>(v.size())}, DTYPE);                              \
     kernels::visit(DTYPE, [&](auto tag) {                                                     \
@@ -58,11 +61,11 @@ TensorDataContainer::TensorDataContainer(std::initializer_list<TensorDataContain
       for (size_t i = 0; i < v.size(); ++i) p[i] = static_cast<D>(v[i]);                      \
     });                                                                                       \
   }
-TG_VECTOR_CONTAINER(float, kFloat)
-TG_VECTOR_CONTAINER(double, kDouble)
-TG_VECTOR_CONTAINER(int64_t, kLong)
-TG_VECTOR_CONTAINER(int, kLong)
-TG_VECTOR_CONTAINER(bool, kBool)
+TG_VECTOR_CONTAINER(float, kFloat, get_default_dtype())
+TG_VECTOR_CONTAINER(double, kDouble, get_default_dtype())
+TG_VECTOR_CONTAINER(int64_t, kLong, kLong)
+TG_VECTOR_CONTAINER(int, kLong, kLong)
+TG_VECTOR_CONTAINER(bool, kBool, kBool)
 #undef TG_VECTOR_CONTAINER
 
 TensorDataContainer::TensorDataContainer(ArrayRef<double> v) : TensorDataContainer(v.vec()) {}

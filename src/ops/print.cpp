@@ -1,67 +1,131 @@
-// Printing tensors the way libtorch does: values in columns, then a footer
-// "[ CPUFloatType{2,3} ]".
+// Printing tensors the way libtorch 1.13 does (ATen's Formatting.cpp): values in
+// columns of one width chosen for the whole matrix (integers, fixed with 4 decimals,
+// fixed with a common scale factor "1e+06 *", or scientific), matrices wider than
+// 80 characters cut into "Columns i to j" blocks, tensors of 3 or more dims as
+// their 2-D slices "(i,j,.,.) = ", then a footer "[ CPUFloatType{2,3} ]".
+// A 0-dim tensor prints its value with the stream's own float format.
 #include <cmath>
 #include <iomanip>
-#include <sstream>
+#include <ios>
+#include <ostream>
+#include <utility>
 
 #include "ops/op_helpers.h"
 
 namespace tg {
 namespace {
 
-struct Format {
-  bool integral = true;   // every value is a whole number
-  bool scientific = false;
-  int width = 1;
+constexpr int64_t kLineSize = 80;
+
+// Restores the stream's formatting (flags, precision, fill) on exit.
+class FormatGuard {
+ public:
+  explicit FormatGuard(std::ostream& os) : os_(os), saved_(nullptr) { saved_.copyfmt(os); }
+  ~FormatGuard() { os_.copyfmt(saved_); }
+  FormatGuard(const FormatGuard&) = delete;
+  FormatGuard& operator=(const FormatGuard&) = delete;
+
+ private:
+  std::ostream& os_;
+  std::ios saved_;
 };
 
-Format choose_format(const std::vector<double>& values, bool is_float) {
-  Format f;
-  double max_abs = 0, min_abs = INFINITY;
-  bool finite_seen = false;
-  for (double v : values) {
-    if (!std::isfinite(v)) continue;
-    finite_seen = true;
-    if (v != std::floor(v)) f.integral = false;
-    max_abs = std::max(max_abs, std::abs(v));
-    if (v != 0) min_abs = std::min(min_abs, std::abs(v));
+void default_float(std::ostream& os) { os.unsetf(std::ios_base::floatfield); }
+
+// Chooses the number format for `n` values (set on the stream) and returns the
+// scale every value is divided by and the column width. Mirrors libtorch's
+// choices exactly, including that a negative value never raises the largest
+// exponent (libtorch compares the signed value there).
+std::pair<double, int> choose_format(std::ostream& os, const double* v, int64_t n) {
+  if (n == 0) return {1.0, 0};
+  bool int_mode = true;
+  for (int64_t i = 0; i < n; ++i)
+    if (std::isfinite(v[i]) && v[i] != std::ceil(v[i])) {
+      int_mode = false;
+      break;
+    }
+  int64_t first = 0;
+  while (first < n && !std::isfinite(v[first])) ++first;
+  double exp_min = 1, exp_max = 1;
+  if (first < n) {
+    double lo = std::fabs(v[first]), hi = std::fabs(v[first]);
+    for (int64_t i = first; i < n; ++i) {
+      const double z = std::fabs(v[i]);
+      if (!std::isfinite(z)) continue;
+      if (z < lo) lo = z;
+      if (v[i] > hi) hi = z;
+    }
+    exp_min = lo != 0 ? std::floor(std::log10(lo)) + 1 : 1;
+    exp_max = hi != 0 ? std::floor(std::log10(hi)) + 1 : 1;
   }
-  if (!is_float) f.integral = true;
-  if (finite_seen && is_float && !f.integral && (max_abs >= 1e8 || (min_abs < 1e-4 && max_abs / min_abs > 1e3)))
-    f.scientific = true;
-  if (finite_seen && is_float && f.integral && max_abs >= 1e8) {
-    f.integral = false;
-    f.scientific = true;
+  double scale = 1;
+  int width;
+  if (int_mode) {
+    if (exp_max > 9) {
+      width = 11;
+      os << std::scientific << std::setprecision(4);
+    } else {
+      width = static_cast<int>(exp_max) + 1;
+      default_float(os);
+    }
+  } else if (exp_max - exp_min > 4) {
+    width = 11;
+    if (std::fabs(exp_max) > 99 || std::fabs(exp_min) > 99) ++width;
+    os << std::scientific << std::setprecision(4);
+  } else {
+    if (exp_max > 5 || exp_max < 0) {
+      width = 7;
+      scale = std::pow(10, exp_max - 1);
+    } else {
+      width = exp_max == 0 ? 7 : static_cast<int>(exp_max) + 6;
+    }
+    os << std::fixed << std::setprecision(4);
   }
-  for (double v : values) {
-    std::ostringstream os;
-    if (f.scientific) os << std::scientific << std::setprecision(4) << v;
-    else if (f.integral || !std::isfinite(v)) os << (std::isfinite(v) ? std::llround(v) : 0) << "";
-    else os << std::fixed << std::setprecision(4) << v;
-    std::string s = os.str();
-    if (!std::isfinite(v)) s = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
-    f.width = std::max<int>(f.width, static_cast<int>(s.size()));
-  }
-  return f;
+  return {scale, width};
 }
 
-std::string format_value(double v, const Format& f) {
-  std::ostringstream os;
-  if (std::isnan(v)) os << "nan";
-  else if (std::isinf(v)) os << (v > 0 ? "inf" : "-inf");
-  else if (f.scientific) os << std::scientific << std::setprecision(4) << v;
-  else if (f.integral) os << std::llround(v);
-  else os << std::fixed << std::setprecision(4) << v;
-  return os.str();
+void print_indent(std::ostream& os, int64_t indent) {
+  for (int64_t i = 0; i < indent; ++i) os << ' ';
 }
 
-void print_matrix(std::ostream& os, const Tensor& m, const std::vector<double>& vals, int64_t base, const Format& f) {
-  const int64_t rows = m.dim() == 1 ? m.size(0) : m.size(0);
-  const int64_t cols = m.dim() == 1 ? 1 : m.size(1);
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c)
-      os << (c ? " " : " ") << std::setw(f.width) << format_value(vals[base + r * cols + c], f);
-    os << "\n";
+void print_scale(std::ostream& os, double scale) {
+  FormatGuard guard(os);
+  default_float(os);
+  os << scale << " *\n";
+}
+
+// A rows x cols matrix of contiguous doubles at v.
+void print_matrix(std::ostream& os, const double* v, int64_t rows, int64_t cols, int64_t indent) {
+  const auto [scale, width] = choose_format(os, v, rows * cols);
+  print_indent(os, indent);
+  const int64_t per_line = (kLineSize - indent) / (width + 1);
+  int64_t first = 0;
+  while (first < cols) {
+    const int64_t last = first + per_line <= cols ? first + per_line - 1 : cols - 1;
+    if (per_line < cols) {
+      if (first != 0) os << '\n';
+      os << "Columns " << first + 1 << " to " << last + 1;
+      print_indent(os, indent);
+    }
+    if (scale != 1) {
+      print_scale(os, scale);
+      print_indent(os, indent);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = first; c <= last; ++c) {
+        os << std::setw(width) << v[r * cols + c] / scale;
+        if (c == last) {
+          os << '\n';
+          if (r != rows - 1) {
+            print_indent(os, indent);
+            if (scale != 1) os << ' ';
+          }
+        } else {
+          os << ' ';
+        }
+      }
+    }
+    first = last + 1;
   }
 }
 
@@ -73,37 +137,45 @@ std::string Tensor::toString() const {
 }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  FormatGuard guard(os);
   if (!t.defined()) return os << "[ Tensor (undefined) ]";
   Tensor c = ops::contiguous_raw(ops::cast(t.detach(), kDouble));
-  std::vector<double> vals(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-  const Format f = choose_format(vals, t.is_floating_point());
-  if (t.dim() == 0) {
-    os << format_value(vals[0], f) << "\n";
-  } else if (t.numel() == 0) {
-    os << "[ Tensor (empty) ]\n";
-  } else if (t.dim() <= 2) {
-    print_matrix(os, c, vals, 0, f);
-  } else {
-    // Print 2-D slices, each headed by its index: (i,j,.,.) =
-    const int64_t rows = t.size(-2), cols = t.size(-1);
-    const int64_t nslices = t.numel() / (rows * cols);
-    Tensor slice_shape = ops::empty({rows, cols}, kDouble);
-    for (int64_t s = 0; s < nslices; ++s) {
-      os << "(";
-      int64_t rem = s;
-      std::vector<int64_t> idx(t.dim() - 2);
-      for (int64_t d = t.dim() - 3; d >= 0; --d) {
-        idx[d] = rem % t.size(d);
-        rem /= t.size(d);
+  const double* v = c.numel() > 0 ? c.data_ptr<double>() : nullptr;
+  const int64_t nd = t.dim();
+  if (nd == 0) {
+    default_float(os);
+    os << v[0] << '\n';
+  } else if (nd == 1) {
+    if (t.numel() > 0) {
+      const auto [scale, width] = choose_format(os, v, t.numel());
+      if (scale != 1) print_scale(os, scale);
+      for (int64_t i = 0; i < t.numel(); ++i) os << std::setw(width) << v[i] / scale << '\n';
+    }
+  } else if (nd == 2) {
+    if (t.numel() > 0) print_matrix(os, v, t.size(0), t.size(1), 0);
+  } else if (t.numel() > 0) {
+    // The 2-D slices, each headed by its (1-based) index, in libtorch's order: the
+    // first leading dim varies fastest ((1,1), (2,1), (1,2), ...).
+    const int64_t rows = t.size(-2), cols = t.size(-1), slices = t.numel() / (rows * cols);
+    std::vector<int64_t> idx(static_cast<size_t>(nd - 2), 0);
+    for (int64_t s = 0; s < slices; ++s) {
+      if (s) os << '\n';
+      os << '(';
+      int64_t offset = 0;  // of the slice, in row-major order
+      for (int64_t d = 0; d < nd - 2; ++d) {
+        os << idx[static_cast<size_t>(d)] + 1 << ',';
+        offset = offset * t.size(d) + idx[static_cast<size_t>(d)];
       }
-      for (int64_t i : idx) os << i + 1 << ",";
       os << ".,.) = \n";
-      print_matrix(os, slice_shape, vals, s * rows * cols, f);
-      if (s + 1 < nslices) os << "\n";
+      print_matrix(os, v + offset * rows * cols, rows, cols, 1);
+      for (int64_t d = 0; d < nd - 2; ++d) {
+        if (++idx[static_cast<size_t>(d)] < t.size(d)) break;
+        idx[static_cast<size_t>(d)] = 0;
+      }
     }
   }
-  os << "[ " << t.toString() << "{";
-  for (int64_t d = 0; d < t.dim(); ++d) os << (d ? "," : "") << t.size(d);
+  os << "[ " << t.toString() << '{';
+  for (int64_t d = 0; d < nd; ++d) os << (d ? "," : "") << t.size(d);
   return os << "} ]";
 }
 

@@ -63,9 +63,10 @@ TEST(SeedExamples, SliceGradientIsOnesThenZeros) {
 TEST(SeedExamples, BroadcastBiasGetsColumnSums) {
   Tensor b = zeros({3}, requires_grad());
   Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}, {7.0, 8.0, 9.0}, {10.0, 11.0, 12.0}});
-  Tensor g = tensor({{1.0, 0.0, 2.0}, {1.0, 1.0, 0.0}, {0.0, 3.0, 1.0}, {2.0, 0.0, 1.0}});
+  // The upstream gradient's columns sum to 4, 6 and 9: the bias gets exactly those.
+  Tensor g = tensor({{1.0, 0.0, 2.0}, {1.0, 1.0, 0.0}, {0.0, 3.0, 5.0}, {2.0, 2.0, 2.0}});
   (x + b).backward(g);
-  EXPECT_TENSOR(b.grad(), {3}, {4, 4, 4});
+  EXPECT_TENSOR(b.grad(), {3}, {4, 6, 9});
 }
 
 // ---- backward() semantics -------------------------------------------------------------------

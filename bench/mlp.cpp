@@ -5,33 +5,9 @@
 
 #include <memory>
 
-#include "bench_common.h"
+#include "bench_models.h"
 
 namespace {
-
-namespace F = T::nn::functional;
-
-struct MlpImpl : T::nn::Module {
-  MlpImpl()
-      : fc1(register_module("fc1", T::nn::Linear(784, 256))),
-        fc2(register_module("fc2", T::nn::Linear(256, 128))),
-        fc3(register_module("fc3", T::nn::Linear(128, 10))) {}
-  T::Tensor forward(const T::Tensor& x) {
-    T::Tensor h = T::relu(fc1->forward(x));
-    h = T::relu(fc2->forward(h));
-    return fc3->forward(h);
-  }
-  T::nn::Linear fc1, fc2, fc3;
-};
-
-// Forward, cross-entropy, backward, optimizer step, zero_grad; returns the loss.
-T::Tensor train_step(MlpImpl& net, T::optim::Optimizer& optimizer, const T::Tensor& x, const T::Tensor& y) {
-  T::Tensor loss = F::cross_entropy(net.forward(x), y);
-  loss.backward();
-  optimizer.step();
-  optimizer.zero_grad();
-  return loss;
-}
 
 void BM_MlpTrainStep(benchmark::State& state) {
   T::manual_seed(0);

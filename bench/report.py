@@ -95,6 +95,21 @@ def verdict(ratio, target, higher_is_better=False):
     return "yes" if ok else "**no**"
 
 
+def epoch_ratio(runs):
+    """(tensorgrad's epoch time / the faster libtorch configuration's, that configuration)."""
+    ep = {c: v[0] for c, v in runs.items()}
+    best_c = min((c for c in ("torch1", "torch2p") if ep[c] is not None), key=lambda c: ep[c], default=None)
+    return (ep["tensorgrad"] / ep[best_c] if best_c and ep["tensorgrad"] else None), best_c
+
+
+def training_row(label, runs, ratio, target, met):
+    def cell(c):
+        e, a, _ = runs[c]
+        return "n/a" if e is None else f"{e:.2f} s, {a:.2f}%"
+    return (f"| {label} | {cell('tensorgrad')} | {cell('torch1')} | {cell('torch2p')} "
+            f"| {'n/a' if ratio is None else f'{ratio:.3f}'} | {target} | {met} |")
+
+
 def table(root, setting, peak):
     times = {c: load_times(root, setting, c) for c, _ in CONFIGS}
     lines = ["| workload | tensorgrad | libtorch 1 thread | libtorch 2 threads passive | ratio tg / best libtorch "
@@ -142,32 +157,17 @@ def table(root, setting, peak):
 
     fash = {c: load_fashion(root, setting, c) for c, _ in CONFIGS}
     if any(v[0] is not None for v in fash.values()):
-        ep = {c: v[0] for c, v in fash.items()}
-        best_c = min((c for c in ("torch1", "torch2p") if ep[c] is not None), key=lambda c: ep[c], default=None)
-        ratio = ep["tensorgrad"] / ep[best_c] if best_c and ep["tensorgrad"] else None
-
-        def ecell(c):
-            e, a, _ = fash[c]
-            return "n/a" if e is None else f"{e:.2f} s, {a:.2f}%"
-        acc_ok = ""
+        ratio, best_c = epoch_ratio(fash)
+        acc_ok = False
         if best_c and fash["tensorgrad"][1] is not None and fash[best_c][1] is not None:
             acc_ok = abs(fash["tensorgrad"][1] - fash[best_c][1]) <= 1.0
         met = "" if ratio is None else ("yes" if ratio <= 0.5 and acc_ok else "**no**")
-        lines.append(f"| Fashion-MNIST MLP epoch (s, test accuracy after 3 epochs) | {ecell('tensorgrad')} "
-                     f"| {ecell('torch1')} | {ecell('torch2p')} | {'n/a' if ratio is None else f'{ratio:.3f}'} "
-                     f"| ≤ 0.5, accuracy ±1 point | {met} |")
+        lines.append(training_row("Fashion-MNIST MLP epoch (s, test accuracy after 3 epochs)", fash, ratio,
+                                  "≤ 0.5, accuracy ±1 point", met))
         cnn = {c: load_fashion(root, setting, c, "fashion_cnn") for c, _ in CONFIGS}
         if any(v[0] is not None for v in cnn.values()):
-            cep = {c: v[0] for c, v in cnn.items()}
-            cbest = min((c for c in ("torch1", "torch2p") if cep[c] is not None), key=lambda c: cep[c], default=None)
-            cratio = cep["tensorgrad"] / cep[cbest] if cbest and cep["tensorgrad"] else None
-
-            def ccell(c):
-                e, a, _ = cnn[c]
-                return "n/a" if e is None else f"{e:.2f} s, {a:.2f}%"
-            lines.append(f"| Fashion-MNIST CNN epoch (s, test accuracy after 2 epochs; Adam, batch 64) "
-                         f"| {ccell('tensorgrad')} | {ccell('torch1')} | {ccell('torch2p')} "
-                         f"| {'n/a' if cratio is None else f'{cratio:.3f}'} | | |")
+            lines.append(training_row("Fashion-MNIST CNN epoch (s, test accuracy after 2 epochs; Adam, batch 64)", cnn,
+                                      epoch_ratio(cnn)[0], "", ""))
         rs = {c: v[2] for c, v in fash.items()}
         best_r = min([rs[c] for c in ("torch1", "torch2p") if rs[c] is not None], default=None)
         rr = rs["tensorgrad"] / best_r if best_r and rs["tensorgrad"] else None

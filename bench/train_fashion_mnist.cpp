@@ -23,38 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "bench_common.h"
+#include "bench_models.h"
 
 namespace F = T::nn::functional;
-
-struct MlpImpl : T::nn::Module {
-  MlpImpl()
-      : fc1(register_module("fc1", T::nn::Linear(784, 256))),
-        fc2(register_module("fc2", T::nn::Linear(256, 128))),
-        fc3(register_module("fc3", T::nn::Linear(128, 10))) {}
-  T::Tensor forward(T::Tensor x) {
-    x = T::relu(fc1->forward(x.flatten(1)));
-    x = T::relu(fc2->forward(x));
-    return fc3->forward(x);
-  }
-  T::nn::Linear fc1, fc2, fc3;
-};
-
-struct CnnImpl : T::nn::Module {
-  CnnImpl()
-      : conv1(register_module("conv1", T::nn::Conv2d(T::nn::Conv2dOptions(1, 32, 3).padding(1)))),
-        conv2(register_module("conv2", T::nn::Conv2d(T::nn::Conv2dOptions(32, 64, 3).padding(1)))),
-        fc1(register_module("fc1", T::nn::Linear(64 * 7 * 7, 128))),
-        fc2(register_module("fc2", T::nn::Linear(128, 10))) {}
-  T::Tensor forward(T::Tensor x) {
-    x = F::max_pool2d(T::relu(conv1->forward(x)), F::MaxPool2dFuncOptions(2));
-    x = F::max_pool2d(T::relu(conv2->forward(x)), F::MaxPool2dFuncOptions(2));
-    x = T::relu(fc1->forward(x.flatten(1)));
-    return fc2->forward(x);
-  }
-  T::nn::Conv2d conv1, conv2;
-  T::nn::Linear fc1, fc2;
-};
 
 namespace {
 

@@ -11,6 +11,7 @@
 
 #include "op_table.h"
 #include "support/test_support.h"
+#include "support/torch_support.h"
 
 namespace tg::optable {
 namespace {
@@ -52,15 +53,7 @@ std::vector<Case> cases(bool gradients) {
   return out;
 }
 
-ScalarType from_torch(torch::ScalarType t) {
-  switch (t) {
-    case torch::kFloat: return kFloat;
-    case torch::kDouble: return kDouble;
-    case torch::kLong: return kLong;
-    case torch::kBool: return kBool;
-    default: return ScalarType::Undefined;
-  }
-}
+using testing::from_torch;
 
 std::vector<double> torch_values(const torch::Tensor& t) {
   torch::Tensor c = t.detach().to(torch::kDouble).contiguous();

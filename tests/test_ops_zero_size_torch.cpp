@@ -8,19 +8,12 @@
 
 #include "op_table_variants.h"
 #include "support/test_support.h"
+#include "support/torch_support.h"
 
 namespace tg::optable {
 namespace {
 
-ScalarType from_torch(torch::ScalarType t) {
-  switch (t) {
-    case torch::kFloat: return kFloat;
-    case torch::kDouble: return kDouble;
-    case torch::kLong: return kLong;
-    case torch::kBool: return kBool;
-    default: return ScalarType::Undefined;
-  }
-}
+using testing::from_torch;
 
 // Same definedness, shape, dtype and values (NaN for NaN).
 ::testing::AssertionResult same(const Tensor& got, const torch::Tensor& expected) {

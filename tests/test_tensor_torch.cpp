@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/test_support.h"
+#include "support/torch_support.h"
 
 namespace {
 
@@ -245,15 +246,7 @@ struct Created {
         return expr;                               \
       }
 
-tg::ScalarType from_torch(torch::ScalarType t) {
-  switch (t) {
-    case torch::kFloat: return tg::kFloat;
-    case torch::kDouble: return tg::kDouble;
-    case torch::kLong: return tg::kLong;
-    case torch::kBool: return tg::kBool;
-    default: return tg::ScalarType::Undefined;
-  }
-}
+using tg::testing::from_torch;
 
 TEST(Creation, ValuesShapesDtypesAndStridesMatchLibtorch) {
   const std::vector<Created> cases = {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <tensorgrad/tensorgrad.h>
@@ -83,6 +84,79 @@ py::tuple shape_tuple(tg::IntArrayRef sizes);
 py::array to_numpy(const Tensor& t);
 Tensor from_numpy(const py::array& a);
 
+// ---- fast paths (fast.cpp) ------------------------------------------------------------------
+// The hottest calls (operators, indexing, elementwise methods) are CPython slots and
+// methods of Tensor rather than pybind11 functions: same results, errors and GIL policy,
+// without the dispatcher's per-call work.
+//
+// A new reference to a Python Tensor holding t (None when t is undefined): wrap()
+// without pybind11's per-call type lookup.
+PyObject* new_reference(Tensor t);
+// Inside a catch block: sets the Python error for the exception being handled, as
+// pybind11's dispatcher would (error_already_set, then the registered translators).
+void set_python_error() noexcept;
+// Runs f (returning a new reference, or nullptr with a Python error set) for CPython.
+template <class F>
+PyObject* guarded(F&& f) noexcept {
+  try {
+    return f();
+  } catch (...) {
+    set_python_error();
+    return nullptr;
+  }
+}
+// Tensor.<name> = a slot wrapper of fn (name: __add__/__radd__, __sub__/__rsub__,
+// __mul__/__rmul__, __truediv__/__rtruediv__, __matmul__/__rmatmul__ with one binaryfunc
+// per pair, taking the operands in Python's order; __iadd__, __isub__, __imul__,
+// __itruediv__ and __getitem__ (binaryfunc); __neg__, __abs__ (unaryfunc)). The type's
+// slot then calls fn directly.
+void set_slot(py::class_<Tensor>& cls, const char* name, void* fn);
+// Tensor.<def->ml_name> = a method descriptor of def (which must outlive the module).
+void set_method(py::class_<Tensor>& cls, PyMethodDef* def);
+// Calls fn(self, *args, **kwargs) with a vectorcall's arguments.
+PyObject* call_fallback(PyObject* fn, PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames);
+
+// A method without arguments: F(self) returns the result (GIL released for large tensors).
+template <Tensor (*F)(const Tensor&)>
+void def_unary(py::class_<Tensor>& cls, const char* name) {
+  static constexpr PyCFunction call = [](PyObject* self, PyObject*) -> PyObject* {
+    return guarded([&] {
+      const Tensor& a = unwrap(self);
+      Tensor out;
+      {
+        ReleaseIfLarge r(a.numel());
+        out = F(a);
+      }
+      return new_reference(std::move(out));
+    });
+  };
+  // "$self, /" and "--" give the method its __text_signature__, as pybind11's signature line did.
+  const char* doc = (new std::string(std::string(name) + "($self, /)\n--\n\nThe tensor's elementwise " + name +
+                                     "() (a new tensor)."))->c_str();
+  set_method(cls, new PyMethodDef{name, call, METH_NOARGS, doc});
+}
+
+// Replaces the pybind11 method `name` (already defined) by one that first tries
+// Fast(self, args, nargs, kwnames): a null object declines the call, which then goes
+// to the pybind11 method (other arguments, keywords, their errors).
+template <py::object (*Fast)(const Tensor&, PyObject* const*, Py_ssize_t, PyObject*)>
+void def_with_fast_path(py::class_<Tensor>& cls, const char* name) {
+  static PyObject* fallback = nullptr;  // one per instantiation, never freed (module lifetime)
+  fallback = py::object(cls.attr(name)).release().ptr();
+  const char* doc = (new std::string(py::str(py::handle(fallback).attr("__doc__"))))->c_str();  // pybind11's signatures
+  auto call = [](PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) -> PyObject* {
+    bool declined = false;
+    PyObject* r = guarded([&]() -> PyObject* {
+      py::object out = Fast(unwrap(self), args, nargs, kwnames);
+      declined = !out;
+      return out.release().ptr();
+    });
+    return declined ? call_fallback(fallback, self, args, nargs, kwnames) : r;
+  };
+  set_method(cls, new PyMethodDef{name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(+call)),
+                                  METH_FASTCALL | METH_KEYWORDS, doc});
+}
+
 // ---- registration, one per file ----------------------------------------------------------
 void bind_errors(py::module_& m);
 void bind_dtypes(py::module_& m);
@@ -93,6 +167,7 @@ void bind_tensor_reduce(py::module_& m, py::class_<Tensor>& cls);
 void bind_indexing(py::class_<Tensor>& cls);
 void bind_creation(py::module_& m);
 void bind_autograd(py::module_& m);
+void bind_tape(py::module_& m);
 void bind_function(py::module_& m);
 void bind_gradcheck(py::module_& m);
 void bind_nn(py::module_& m);

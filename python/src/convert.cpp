@@ -73,10 +73,7 @@ const Tensor& unwrap(py::handle h) {
   return *t;
 }
 
-py::object wrap(Tensor t) {
-  if (!t.defined()) return py::none();
-  return py::cast(std::move(t), py::return_value_policy::move);
-}
+py::object wrap(Tensor t) { return py::reinterpret_steal<py::object>(new_reference(std::move(t))); }
 
 py::tuple wrap_all(const std::vector<Tensor>& ts) {
   py::tuple out(ts.size());

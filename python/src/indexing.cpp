@@ -57,16 +57,47 @@ bool assign_masked(Tensor& self, const std::vector<TensorIndex>& key, py::handle
   return true;
 }
 
+// t[key]. An int or a slice alone (t[i], t[a:b]) is a select or slice of dim 0, made
+// directly, without a list of indices; what they would raise (0-dim tensors,
+// out-of-range ints, steps <= 0) is left to index(), as for every other key.
+Tensor get_item(const Tensor& t, py::handle key) {
+  PyObject* k = key.ptr();
+  if (PyLong_CheckExact(k)) {
+    int overflow = 0;
+    const long long i = PyLong_AsLongLongAndOverflow(k, &overflow);
+    if (!overflow && t.dim() > 0 && i >= -t.size(0) && i < t.size(0)) return t.select(0, i);
+    if (overflow) throw std::runtime_error("Overflow when unpacking long");  // PyTorch's error
+    return t.index({TensorIndex(static_cast<int64_t>(i))});
+  } else if (PySlice_Check(k) && t.dim() > 0) {
+    auto* s = reinterpret_cast<PySliceObject*>(k);
+    const std::optional<int64_t> step = slice_part(s->step);
+    if (step.value_or(1) > 0) return t.slice(0, slice_part(s->start), slice_part(s->stop), step.value_or(1));
+  }
+  const auto indices = parse_key(key);
+  ReleaseIfLarge r(t.numel());
+  return t.index(indices);
+}
+
+PyObject* getitem_slot(PyObject* self, PyObject* key) {
+  return guarded([&] { return new_reference(get_item(unwrap(self), key)); });
+}
+
+// The sequence protocol's t[i] (iteration: for row in t), as t.__getitem__(i).
+PyObject* sq_item_slot(PyObject* self, Py_ssize_t i) {
+  return guarded([&] {
+    const Tensor& t = unwrap(self);
+    if (t.dim() > 0 && i >= -t.size(0) && i < t.size(0)) return new_reference(t.select(0, i));
+    return new_reference(t.index({TensorIndex(static_cast<int64_t>(i))}));
+  });
+}
+
 }  // namespace
 
 void bind_indexing(py::class_<Tensor>& cls) {
-  cls.def("__getitem__", [](const Tensor& t, py::handle key) {
-    // The common t[i] skips building a list.
-    if (PyLong_CheckExact(key.ptr())) return t.index({TensorIndex(key.cast<int64_t>())});
-    const auto indices = parse_key(key);
-    ReleaseIfLarge r(t.numel());
-    return t.index(indices);
-  });
+  set_slot(cls, "__getitem__", reinterpret_cast<void*>(&getitem_slot));
+  // A slot wrapper of __getitem__ sets the mapping slot only; Tensor is a sequence too
+  // (iterable over dim 0, as with a pybind11 __getitem__, which CPython gives both).
+  reinterpret_cast<PyTypeObject*>(cls.ptr())->tp_as_sequence->sq_item = &sq_item_slot;
   cls.def("__setitem__", [](const Tensor& self, py::handle key, py::handle value) {
     Tensor& t = const_cast<Tensor&>(self);
     const auto indices = parse_key(key);

@@ -13,6 +13,7 @@ PYBIND11_MODULE(_C, m) {
   tgpy::bind_indexing(tensor);
   tgpy::bind_creation(m);
   tgpy::bind_autograd(m);
+  tgpy::bind_tape(m);
   tgpy::bind_function(m);
   tgpy::bind_gradcheck(m);
   tgpy::bind_nn(m);

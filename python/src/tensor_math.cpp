@@ -91,53 +91,121 @@ auto unary(F f) {
   };
 }
 
-void bind_arithmetic(py::class_<Tensor>& cls) {
-  auto add_t = [](const Tensor& a, const Tensor& b) { return tg::add(a, b); };
-  auto add_s = [](const Tensor& a, const tg::Scalar& b) { return tg::add(a, b); };
-  auto sub_t = [](const Tensor& a, const Tensor& b) { return tg::sub(a, b); };
-  auto sub_s = [](const Tensor& a, const tg::Scalar& b) { return tg::sub(a, b); };
-  auto mul_t = [](const Tensor& a, const Tensor& b) { return tg::mul(a, b); };
-  auto mul_s = [](const Tensor& a, const tg::Scalar& b) { return tg::mul(a, b); };
-  auto div_t = [](const Tensor& a, const Tensor& b) { return tg::div(a, b); };
-  auto div_s = [](const Tensor& a, const tg::Scalar& b) { return tg::div(a, b); };
-  auto pow_t = [](const Tensor& a, const Tensor& b) { return tg::pow(a, b); };
-  auto pow_s = [](const Tensor& a, const tg::Scalar& b) { return tg::pow(a, b); };
+// The elementwise methods without arguments (CPython methods: def_unary).
+Tensor unary_neg(const Tensor& a) { return a.neg(); }
+Tensor unary_abs(const Tensor& a) { return a.abs(); }
+Tensor unary_exp(const Tensor& a) { return a.exp(); }
+Tensor unary_log(const Tensor& a) { return a.log(); }
+Tensor unary_sqrt(const Tensor& a) { return a.sqrt(); }
+Tensor unary_rsqrt(const Tensor& a) { return a.rsqrt(); }
+Tensor unary_reciprocal(const Tensor& a) { return a.reciprocal(); }
+Tensor unary_square(const Tensor& a) { return a.square(); }
+Tensor unary_erf(const Tensor& a) { return a.erf(); }
+Tensor unary_sign(const Tensor& a) { return a.sign(); }
+Tensor unary_tanh(const Tensor& a) { return a.tanh(); }
+Tensor unary_sigmoid(const Tensor& a) { return a.sigmoid(); }
+Tensor unary_relu(const Tensor& a) { return a.relu(); }
+Tensor unary_logical_not(const Tensor& a) { return tg::logical_not(a); }
+Tensor unary_isnan(const Tensor& a) { return tg::isnan(a); }
+Tensor unary_isfinite(const Tensor& a) { return tg::isfinite(a); }
 
-  cls.def("__add__", [=](const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, add_t, add_s); })
-      .def("__radd__", [=](const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, add_t, add_s); })
-      .def("__sub__", [=](const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, sub_t, sub_s); })
-      .def("__rsub__", [](const Tensor& a, py::handle b) {
-        return binary(a, b, kOperator, [](const Tensor& x, const Tensor& y) { return tg::sub(y, x); },
-                      [](const Tensor& x, const tg::Scalar& y) { return tg::rsub(x, y); });
-      })
-      .def("__mul__", [=](const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, mul_t, mul_s); })
-      .def("__rmul__", [=](const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, mul_t, mul_s); })
-      .def("__truediv__", [=](const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, div_t, div_s); })
-      // PyTorch computes other / t as t.reciprocal() * other.
-      .def("__rtruediv__", [](const Tensor& a, py::handle b) {
-        return binary(a, b, kOperator | kWrapNumbers, [](const Tensor& x, const Tensor& y) { return x.reciprocal() * y; },
-                      [](const Tensor& x, const tg::Scalar& y) { return x.reciprocal() * y; });
-      })
-      .def("__pow__", [=](const Tensor& a, py::handle b, py::handle) { return binary(a, b, kOperator, pow_t, pow_s); },
+constexpr auto add_t = [](const Tensor& a, const Tensor& b) { return tg::add(a, b); };
+constexpr auto add_s = [](const Tensor& a, const tg::Scalar& b) { return tg::add(a, b); };
+constexpr auto sub_t = [](const Tensor& a, const Tensor& b) { return tg::sub(a, b); };
+constexpr auto sub_s = [](const Tensor& a, const tg::Scalar& b) { return tg::sub(a, b); };
+constexpr auto mul_t = [](const Tensor& a, const Tensor& b) { return tg::mul(a, b); };
+constexpr auto mul_s = [](const Tensor& a, const tg::Scalar& b) { return tg::mul(a, b); };
+constexpr auto div_t = [](const Tensor& a, const Tensor& b) { return tg::div(a, b); };
+constexpr auto div_s = [](const Tensor& a, const tg::Scalar& b) { return tg::div(a, b); };
+constexpr auto pow_t = [](const Tensor& a, const Tensor& b) { return tg::pow(a, b); };
+constexpr auto pow_s = [](const Tensor& a, const tg::Scalar& b) { return tg::pow(a, b); };
+
+// The operators, as self.__op__(other) and self.__rop__(other).
+py::object add_op(const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, add_t, add_s); }
+py::object sub_op(const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, sub_t, sub_s); }
+py::object rsub_op(const Tensor& a, py::handle b) {
+  return binary(a, b, kOperator, [](const Tensor& x, const Tensor& y) { return tg::sub(y, x); },
+                [](const Tensor& x, const tg::Scalar& y) { return tg::rsub(x, y); });
+}
+py::object mul_op(const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, mul_t, mul_s); }
+py::object div_op(const Tensor& a, py::handle b) { return binary(a, b, kOperator | kWrapNumbers, div_t, div_s); }
+// PyTorch computes other / t as t.reciprocal() * other.
+py::object rdiv_op(const Tensor& a, py::handle b) {
+  return binary(a, b, kOperator | kWrapNumbers, [](const Tensor& x, const Tensor& y) { return x.reciprocal() * y; },
+                [](const Tensor& x, const tg::Scalar& y) { return x.reciprocal() * y; });
+}
+
+// One slot function serves an operator and its reflected form: CPython passes the
+// operands in the expression's order (t + x, and x + t when x gives up; t.__radd__(x)
+// passes (x, t)), so whichever is not a Tensor is the other operand.
+template <py::object (*Op)(const Tensor&, py::handle), py::object (*ROp)(const Tensor&, py::handle)>
+PyObject* binary_slot(PyObject* v, PyObject* w) {
+  return guarded([&]() -> PyObject* {
+    if (is_tensor(v)) return Op(unwrap(v), w).release().ptr();
+    if (is_tensor(w)) return ROp(unwrap(w), v).release().ptr();
+    return Py_NewRef(Py_NotImplemented);
+  });
+}
+
+template <py::object (*Op)(const Tensor&, py::handle), py::object (*ROp)(const Tensor&, py::handle)>
+void def_operator(py::class_<Tensor>& cls, const char* name, const char* rname) {
+  void* fn = reinterpret_cast<void*>(&binary_slot<Op, ROp>);
+  set_slot(cls, name, fn);
+  set_slot(cls, rname, fn);
+}
+
+py::object iadd_op(py::object self, py::handle b) {
+  return inplace(self, b, [](Tensor& x, const Tensor& y) { x.add_(y); }, [](Tensor& x, const tg::Scalar& y) { x.add_(y); });
+}
+py::object isub_op(py::object self, py::handle b) {
+  return inplace(self, b, [](Tensor& x, const Tensor& y) { x.sub_(y); }, [](Tensor& x, const tg::Scalar& y) { x.sub_(y); });
+}
+py::object imul_op(py::object self, py::handle b) {
+  return inplace(self, b, [](Tensor& x, const Tensor& y) { x.mul_(y); }, [](Tensor& x, const tg::Scalar& y) { x.mul_(y); });
+}
+py::object idiv_op(py::object self, py::handle b) {
+  return inplace(self, b, [](Tensor& x, const Tensor& y) { x.div_(y); }, [](Tensor& x, const tg::Scalar& y) { x.div_(y); });
+}
+
+// t += x: CPython calls the in-place slot of t's type only, so self is the Tensor.
+template <py::object (*Op)(py::object, py::handle)>
+PyObject* inplace_slot(PyObject* self, PyObject* other) {
+  return guarded([&]() -> PyObject* {
+    if (!is_tensor(self)) return Py_NewRef(Py_NotImplemented);
+    return Op(py::reinterpret_borrow<py::object>(self), other).release().ptr();
+  });
+}
+
+template <Tensor (*F)(const Tensor&)>
+PyObject* unary_slot(PyObject* self) {
+  return guarded([&] {
+    const Tensor& a = unwrap(self);
+    Tensor out;
+    {
+      ReleaseIfLarge r(a.numel());
+      out = F(a);
+    }
+    return new_reference(std::move(out));
+  });
+}
+
+void bind_arithmetic(py::class_<Tensor>& cls) {
+  def_operator<add_op, add_op>(cls, "__add__", "__radd__");
+  def_operator<sub_op, rsub_op>(cls, "__sub__", "__rsub__");
+  def_operator<mul_op, mul_op>(cls, "__mul__", "__rmul__");
+  def_operator<div_op, rdiv_op>(cls, "__truediv__", "__rtruediv__");
+  set_slot(cls, "__neg__", reinterpret_cast<void*>(&unary_slot<unary_neg>));
+  set_slot(cls, "__abs__", reinterpret_cast<void*>(&unary_slot<unary_abs>));
+  set_slot(cls, "__iadd__", reinterpret_cast<void*>(&inplace_slot<iadd_op>));
+  set_slot(cls, "__isub__", reinterpret_cast<void*>(&inplace_slot<isub_op>));
+  set_slot(cls, "__imul__", reinterpret_cast<void*>(&inplace_slot<imul_op>));
+  set_slot(cls, "__itruediv__", reinterpret_cast<void*>(&inplace_slot<idiv_op>));
+  cls.def("__pow__", [=](const Tensor& a, py::handle b, py::handle) { return binary(a, b, kOperator, pow_t, pow_s); },
            py::arg("other"), py::arg("modulo") = py::none())
       .def("__rpow__", [](const Tensor& a, py::handle b) {
         return binary(a, b, kOperator | kWrapNumbers, [](const Tensor& x, const Tensor& y) { return tg::pow(y, x); },
                       [](const Tensor& x, const tg::Scalar& y) { return tg::pow(y, x); });
       })
-      .def("__iadd__", [](py::object self, py::handle b) {
-        return inplace(self, b, [](Tensor& x, const Tensor& y) { x.add_(y); }, [](Tensor& x, const tg::Scalar& y) { x.add_(y); });
-      })
-      .def("__isub__", [](py::object self, py::handle b) {
-        return inplace(self, b, [](Tensor& x, const Tensor& y) { x.sub_(y); }, [](Tensor& x, const tg::Scalar& y) { x.sub_(y); });
-      })
-      .def("__imul__", [](py::object self, py::handle b) {
-        return inplace(self, b, [](Tensor& x, const Tensor& y) { x.mul_(y); }, [](Tensor& x, const tg::Scalar& y) { x.mul_(y); });
-      })
-      .def("__itruediv__", [](py::object self, py::handle b) {
-        return inplace(self, b, [](Tensor& x, const Tensor& y) { x.div_(y); }, [](Tensor& x, const tg::Scalar& y) { x.div_(y); });
-      })
-      .def("__neg__", unary([](const Tensor& a) { return a.neg(); }))
-      .def("__abs__", unary([](const Tensor& a) { return a.abs(); }))
       .def("__invert__", unary([](const Tensor& a) { return ~a; }));
 
   // Named methods: add(other, *, alpha=1) and friends.
@@ -181,22 +249,22 @@ void bind_arithmetic(py::class_<Tensor>& cls) {
       .def("clamp_max", [](const Tensor& a, py::handle v) { return a.clamp_max(scalar_arg(v, "max")); });
   cls.attr("clip") = cls.attr("clamp");
 
-  cls.def("neg", unary([](const Tensor& a) { return a.neg(); }))
-      .def("abs", unary([](const Tensor& a) { return a.abs(); }))
-      .def("exp", unary([](const Tensor& a) { return a.exp(); }))
-      .def("log", unary([](const Tensor& a) { return a.log(); }))
-      .def("sqrt", unary([](const Tensor& a) { return a.sqrt(); }))
-      .def("rsqrt", unary([](const Tensor& a) { return a.rsqrt(); }))
-      .def("reciprocal", unary([](const Tensor& a) { return a.reciprocal(); }))
-      .def("square", unary([](const Tensor& a) { return a.square(); }))
-      .def("erf", unary([](const Tensor& a) { return a.erf(); }))
-      .def("sign", unary([](const Tensor& a) { return a.sign(); }))
-      .def("tanh", unary([](const Tensor& a) { return a.tanh(); }))
-      .def("sigmoid", unary([](const Tensor& a) { return a.sigmoid(); }))
-      .def("relu", unary([](const Tensor& a) { return a.relu(); }))
-      .def("logical_not", unary([](const Tensor& a) { return tg::logical_not(a); }))
-      .def("isnan", unary([](const Tensor& a) { return tg::isnan(a); }))
-      .def("isfinite", unary([](const Tensor& a) { return tg::isfinite(a); }));
+  def_unary<unary_neg>(cls, "neg");
+  def_unary<unary_abs>(cls, "abs");
+  def_unary<unary_exp>(cls, "exp");
+  def_unary<unary_log>(cls, "log");
+  def_unary<unary_sqrt>(cls, "sqrt");
+  def_unary<unary_rsqrt>(cls, "rsqrt");
+  def_unary<unary_reciprocal>(cls, "reciprocal");
+  def_unary<unary_square>(cls, "square");
+  def_unary<unary_erf>(cls, "erf");
+  def_unary<unary_sign>(cls, "sign");
+  def_unary<unary_tanh>(cls, "tanh");
+  def_unary<unary_sigmoid>(cls, "sigmoid");
+  def_unary<unary_relu>(cls, "relu");
+  def_unary<unary_logical_not>(cls, "logical_not");
+  def_unary<unary_isnan>(cls, "isnan");
+  def_unary<unary_isfinite>(cls, "isfinite");
   cls.attr("negative") = cls.attr("neg");
   cls.attr("absolute") = cls.attr("abs");
 }
@@ -262,21 +330,25 @@ void bind_comparisons(py::class_<Tensor>& cls) {
 // The work of a product, to decide whether to release the GIL.
 int64_t product_work(const Tensor& a, const Tensor& b) { return a.numel() * (b.dim() >= 2 ? b.size(-1) : 1); }
 
+Tensor matmul_gil(const Tensor& a, const Tensor& b) {
+  ReleaseIfLarge r(product_work(a, b));
+  return tg::matmul(a, b);
+}
+
+py::object matmul_op(const Tensor& a, py::handle b) {
+  if (is_tensor(b)) return wrap(matmul_gil(a, unwrap(b)));
+  if (convertible(b)) return wrap(matmul_gil(a, to_tensor(b)));
+  return not_implemented();
+}
+
+py::object rmatmul_op(const Tensor& a, py::handle b) {
+  if (convertible(b)) return wrap(matmul_gil(to_tensor(b), a));
+  return not_implemented();
+}
+
 void bind_products(py::class_<Tensor>& cls) {
-  auto matmul = [](const Tensor& a, const Tensor& b) {
-    ReleaseIfLarge r(product_work(a, b));
-    return tg::matmul(a, b);
-  };
-  cls.def("matmul", matmul)
-      .def("__matmul__", [=](const Tensor& a, py::handle b) -> py::object {
-        if (is_tensor(b)) return wrap(matmul(a, unwrap(b)));
-        if (convertible(b)) return wrap(matmul(a, to_tensor(b)));
-        return not_implemented();
-      })
-      .def("__rmatmul__", [=](const Tensor& a, py::handle b) -> py::object {
-        if (convertible(b)) return wrap(matmul(to_tensor(b), a));
-        return not_implemented();
-      })
+  def_operator<matmul_op, rmatmul_op>(cls, "__matmul__", "__rmatmul__");
+  cls.def("matmul", &matmul_gil)
       .def("mm", [](const Tensor& a, const Tensor& b) {
         ReleaseIfLarge r(product_work(a, b));
         return a.mm(b);

@@ -26,6 +26,18 @@ py::object values_indices(const py::object& type, std::tuple<Tensor, Tensor> r) 
   return type(wrap(std::move(std::get<0>(r))), wrap(std::move(std::get<1>(r))));
 }
 
+// t.sum() and t.mean() without arguments, the common calls, skip pybind11's dispatcher.
+template <Tensor (Tensor::*Whole)(std::optional<tg::ScalarType>) const>
+py::object whole_reduction(const Tensor& t, PyObject* const*, Py_ssize_t nargs, PyObject* kwnames) {
+  if (nargs != 0 || (kwnames && PyTuple_GET_SIZE(kwnames) != 0)) return py::object();
+  Tensor out;
+  {
+    ReleaseIfLarge r(t.numel());
+    out = (t.*Whole)(std::nullopt);
+  }
+  return wrap(std::move(out));
+}
+
 }  // namespace
 
 void bind_tensor_reduce(py::module_& m, py::class_<Tensor>& cls) {
@@ -43,8 +55,10 @@ void bind_tensor_reduce(py::module_& m, py::class_<Tensor>& cls) {
       .def("mean", [](const Tensor& t, py::handle dim, bool keepdim, py::handle dtype) {
         return reduce(t, dim, keepdim, dtype, [](const Tensor& x, auto dt) { return x.mean(dt); },
                       [](const Tensor& x, const std::vector<int64_t>& d, bool k, auto dt) { return x.mean(d, k, dt); });
-      }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none())
-      .def("max", [max_type](const Tensor& t, py::handle dim, bool keepdim) -> py::object {
+      }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  def_with_fast_path<whole_reduction<&Tensor::sum>>(cls, "sum");
+  def_with_fast_path<whole_reduction<&Tensor::mean>>(cls, "mean");
+  cls.def("max", [max_type](const Tensor& t, py::handle dim, bool keepdim) -> py::object {
         if (dim.is_none()) return wrap(t.max());
         if (is_tensor(dim)) return wrap(tg::maximum(t, unwrap(dim)));
         ReleaseIfLarge r(t.numel());

@@ -1,13 +1,15 @@
 """tensorgrad.autograd: backward() and grad() over the C++ engine, grad mode,
-anomaly detection, custom Functions written in Python, gradcheck."""
+anomaly detection, custom Functions written in Python, gradcheck, the GradientTape,
+and the backward graph as Graphviz DOT (to_dot) and as numbers (graph_stats)."""
 from .. import _C
-from .._C import gradcheck, gradgradcheck
+from .._C import gradcheck, gradgradcheck, GradientTape, GraphStats, to_dot, graph_stats
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, no_grad, set_grad_enabled
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "no_grad", "enable_grad", "set_grad_enabled",
-           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck"]
+           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "GradientTape", "GraphStats",
+           "to_dot", "graph_stats"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

@@ -109,6 +109,11 @@ TG_OP_TABLE_AREA(views) {
   const char* index_why = "tensor indices go through index_select (libtorch: IndexBackward0)";
   add(TG_OP("index_long_tensor", x[0].index({x[1]})))
       .sample("rows", {normal({4, 2}), constant(tensor({3, 0, 3}))})
+      .sample("negative_rows", {normal({4, 2}), constant(tensor({-1, 0, -4}))})
+      .error("out_of_bounds", {normal({4, 2}), constant(tensor({4}))},
+             "index 4 is out of bounds for dimension 0 with size 4")
+      .error("negative_out_of_bounds", {normal({4, 2}), constant(tensor({-5}))},
+             "index -5 is out of bounds for dimension 0 with size 4")
       .known_grad_fn("IndexSelectBackward0", index_why);
   add(TG_OP("index_bool_mask", x[0].index({x[1]})))
       .sample("rows", {normal({4, 2}), constant(tensor({true, false, true, true}))})
@@ -118,7 +123,8 @@ TG_OP_TABLE_AREA(views) {
   add(TG_OP("index_select", x[0].index_select(0, x[1])))
       .sample("repeated_rows", {normal({4, 3}), constant(tensor({2, 0, 2}))})
       .sample("zero_dim_index", {normal({4, 3}), constant(tensor(1))})
-      .error("out_of_range", {normal({2, 3}), constant(tensor({2}))}, "index out of range in self");
+      .error("out_of_range", {normal({2, 3}), constant(tensor({2}))}, "index out of range in self")
+      .error("negative_index", {normal({2, 3}), constant(tensor({-1}))}, "index out of range in self");
   add(TG_OP("index_select_negative_dim", T::index_select(x[0], -1, x[1])))
       .sample("columns", {normal({2, 4}), constant(tensor({3, 3, 0}))});
   add(TG_OP("embedding", T::embedding(x[0], x[1])))

@@ -177,3 +177,16 @@ TEST(Regressions, SafetensorsHeaderWithAnOverflowingNumberRaisesTgError) {
                                        "[json.exception.out_of_range.406] number overflow parsing '1E432'");
   std::remove(path.c_str());
 }
+
+// fuzz (op_sequence): index_select of a 0-dim tensor wrote one row per index
+// into a one-element result (a heap overflow for two or more indices). libtorch
+// 1.13 reads past an empty index there; later versions raise this error.
+TEST(Regressions, IndexSelectOfAScalarTakesExactlyOneIndex) {
+  const Tensor s = tensor(5.0, kDouble);
+  EXPECT_TENSOR(s.index_select(0, tensor({0})), {}, {5});
+  EXPECT_TENSOR(s.index_select(0, tensor(int64_t{0})), {}, {5});
+  EXPECT_THROW_MSG(s.index_select(0, tensor({0, 0})),
+                   "index_select(): Index to scalar can have only 1 value, got 2 value(s)");
+  EXPECT_THROW_MSG(s.index_select(0, zeros({0}, kLong)),
+                   "index_select(): Index to scalar can have only 1 value, got 0 value(s)");
+}

@@ -27,8 +27,9 @@ Tensor check_index(const Tensor& index, int64_t size, const char* op) {
   TG_CHECK_INDEX(index.dim() <= 1, op, "(): Index is supposed to be a vector");
   Tensor idx = contiguous_raw(index.reshape({-1}));
   const int64_t* p = idx.data_ptr<int64_t>();
+  // As libtorch, negative indices are out of range here (Tensor::index wraps them first).
   for (int64_t i = 0; i < idx.numel(); ++i)
-    TG_CHECK_INDEX(p[i] >= -size && p[i] < size, op, "(): index out of range in self (index ", p[i],
+    TG_CHECK_INDEX(p[i] >= 0 && p[i] < size, op, "(): index out of range in self (index ", p[i],
                    " for a dimension of size ", size, ")");
   return idx;
 }
@@ -48,8 +49,7 @@ Tensor index_add_into_zeros(const Tensor& src, int64_t dim, const Tensor& index,
     core::parallel_for(o.outer, 1, [&](int64_t b, int64_t e) {
       for (int64_t a = b; a < e; ++a)
         for (int64_t k = 0; k < n; ++k) {
-          const int64_t row = idx[k] < 0 ? idx[k] + o.size : idx[k];
-          T* dst = op + (a * o.size + row) * o.inner;
+          T* dst = op + (a * o.size + idx[k]) * o.inner;
           const T* from = sp + (a * n + k) * o.inner;
           for (int64_t i = 0; i < o.inner; ++i) dst[i] += from[i];
         }
@@ -73,8 +73,7 @@ Tensor index_select_raw(const Tensor& a, int64_t d, const Tensor& idx) {
                      [&](int64_t b, int64_t e) {
                        for (int64_t r = b; r < e; ++r) {
                          const int64_t a_i = r / n, k = r % n;
-                         const int64_t row = ip[k] < 0 ? ip[k] + s.size : ip[k];
-                         std::memcpy(op + r * row_bytes, sp + (a_i * s.size + row) * row_bytes, row_bytes);
+                         std::memcpy(op + r * row_bytes, sp + (a_i * s.size + ip[k]) * row_bytes, row_bytes);
                        }
                      });
   return out;
@@ -100,6 +99,9 @@ Tensor index_add_zeros(const Tensor& g, int64_t d, const Tensor& idx, IntArrayRe
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index) {
   const int64_t d = core::wrap_dim(dim, a.dim());
   const int64_t size = a.dim() == 0 ? 1 : a.size(d);
+  // libtorch 1.13 reads past an empty index here; later versions raise this.
+  TG_CHECK_INDEX(a.dim() > 0 || index.numel() == 1, "index_select(): Index to scalar can have only 1 value, got ",
+                 index.numel(), " value(s)");
   Tensor idx = check_index(index, size, "index_select");
   Tensor out = index_select_raw(a, d, idx);
   if (index.dim() == 0 && a.dim() == 0) out = out.reshape({});

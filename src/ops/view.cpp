@@ -48,6 +48,18 @@ int64_t clamp_index(int64_t i, int64_t size) {
   return std::min(std::max<int64_t>(i, 0), size);
 }
 
+// Advanced indexing counts negative indices from the end (index_select does not).
+Tensor wrap_tensor_index(const Tensor& index, int64_t size, int64_t dim) {
+  Tensor wrapped = contiguous_raw(index).clone();
+  int64_t* p = wrapped.data_ptr<int64_t>();
+  for (int64_t k = 0; k < wrapped.numel(); ++k) {
+    TG_CHECK_INDEX(p[k] >= -size && p[k] < size, "index ", p[k], " is out of bounds for dimension ", dim,
+                   " with size ", size);
+    if (p[k] < 0) p[k] += size;
+  }
+  return wrapped;
+}
+
 }  // namespace
 
 namespace ops {
@@ -355,8 +367,10 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
           r = r.select(d, idx.item<int64_t>());
           break;
         }
-        Tensor pos = idx;
-        if (idx.dtype() == kBool) {
+        Tensor pos;
+        if (idx.dtype() == kLong) {
+          pos = wrap_tensor_index(idx, r.size(d), d);
+        } else {
           TG_CHECK_INDEX(idx.size(0) == r.size(d), "The shape of the mask ", idx.sizes(),
                          " at index 0 does not match the shape of the indexed tensor ", r.sizes(), " at index ", d);
           Tensor m = contiguous_raw(idx);

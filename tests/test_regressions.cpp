@@ -190,3 +190,12 @@ TEST(Regressions, IndexSelectOfAScalarTakesExactlyOneIndex) {
   EXPECT_THROW_MSG(s.index_select(0, zeros({0}, kLong)),
                    "index_select(): Index to scalar can have only 1 value, got 0 value(s)");
 }
+
+// fuzz (op_sequence): addmm on int64 with an empty inner dimension scaled the
+// input by beta with a signed multiply (UB on overflow); it wraps around now, as
+// every other integer product does.
+TEST(Regressions, Int64AddmmWithEmptyInnerDimWrapsBetaTimesInput) {
+  const Tensor m = tensor({int64_t{1} << 62, 3}).reshape({1, 2});
+  const Tensor out = tg::addmm(m, zeros({1, 0}, kLong), zeros({0, 2}, kLong), /*beta=*/4, /*alpha=*/1);
+  EXPECT_TENSOR(out, {1, 2}, {0, 12});
+}

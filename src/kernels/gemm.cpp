@@ -13,6 +13,14 @@
 namespace tg::kernels {
 namespace {
 
+// Integer arithmetic wraps around, as libtorch's, without signed-overflow UB.
+int64_t wrap_mul(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
+}
+int64_t wrap_add(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
+}
+
 // C = beta * C for the cases where the product contributes nothing (K == 0 or
 // alpha == 0); beta == 0 overwrites, so garbage or NaN in C does not survive.
 template <class T>
@@ -21,16 +29,11 @@ void scale_rows(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
     T* row = C + i * ldc;
     if (beta == T(0)) std::fill(row, row + N, T(0));
     else if (beta != T(1))
-      for (int64_t j = 0; j < N; ++j) row[j] *= beta;
+      for (int64_t j = 0; j < N; ++j) {
+        if constexpr (std::is_integral_v<T>) row[j] = wrap_mul(row[j], beta);
+        else row[j] *= beta;
+      }
   }
-}
-
-// Integer arithmetic wraps around, as libtorch's, without signed-overflow UB.
-int64_t wrap_mul(int64_t x, int64_t y) {
-  return static_cast<int64_t>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
-}
-int64_t wrap_add(int64_t x, int64_t y) {
-  return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
 }
 
 // Whether a batch of products of `work` multiply-adds each is split across

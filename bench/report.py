@@ -68,7 +68,7 @@ def load_fashion(root, setting, config, stem="fashion"):
     epoch, accuracy, rss = None, None, None
     for path in sorted(glob.glob(os.path.join(root, setting, config, f"{stem}.r*.txt"))):
         text = open(path).read()
-        for s in re.findall(r"epoch \d+: ([0-9.]+) s,", text):
+        for s in re.findall(r"epoch \d+: ([0-9.]+) s\b", text):
             epoch = float(s) if epoch is None else min(epoch, float(s))
         m = re.search(r"final test accuracy ([0-9.]+)%", text)
         if m:
@@ -183,7 +183,7 @@ def checkpoint_section(root, setting):
     logs = sorted(glob.glob(os.path.join(root, setting, "tensorgrad", "checkpoint_memory.r*.log")))
     if not logs:
         return ""
-    memory = [line.rstrip() for line in open(logs[0]) if "KiB" in line]
+    memory = [line.rstrip() for line in open(logs[0]) if line.startswith(("tensorgrad:", "  plain", "  checkpointed"))]
     times = load_times(root, setting, "tensorgrad")
     plain, ckpt = times.get("BM_TrainingStep/0/real_time"), times.get("BM_TrainingStep/4/real_time")
     out = ["Gradient checkpointing (bench_checkpoint_memory; libtorch's C++ frontend has no checkpoint):", "", "```"]

@@ -112,6 +112,10 @@ using TensorHook = std::function<Tensor(const Tensor&)>;
 // plus AccumulateGrad nodes for leaves. apply() maps the gradients of the forward
 // outputs to the gradients of the forward inputs.
 struct Node : detail::RefCounted, detail::PoolAllocated {
+  // A leaf's gradient accumulator is held by a raw pointer and upgraded with
+  // try_retain (Note [Uncontended reference counts]).
+  static constexpr bool kUpgradedFromRawPointers = true;
+
   Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;

@@ -10,9 +10,27 @@ namespace tg {
 namespace detail {
 
 // Base of every intrusively counted object. New objects start with a count of 0;
-// intrusive_ptr's constructor takes the first reference.
+// intrusive_ptr's constructor (or make_intrusive) takes the first reference.
+//
+// Note [Uncontended reference counts]
+// A tensor of one op's result is created, used and dropped by one owner, and its
+// locked increments and decrements were a third of the cost of `x + y` on tiny
+// tensors. So make_intrusive stores the first count without a locked operation
+// (nothing else can see the object yet), and dropping the last reference of an
+// object observed with a count of 1 deletes it without one: no other owner exists
+// to race with, and the acquire load orders the earlier owners' releases before the
+// delete. That second shortcut is wrong for a class whose raw pointers are
+// upgraded by try_retain (a count of 1 could become 2 concurrently), so such a
+// class declares `static constexpr bool kUpgradedFromRawPointers = true`.
+template <class T>
+class intrusive_ptr;
+template <class T, class... Args>
+intrusive_ptr<T> make_intrusive(Args&&... args);
+
 class RefCounted {
  public:
+  static constexpr bool kUpgradedFromRawPointers = false;
+
   RefCounted() = default;
   RefCounted(const RefCounted&) : refcount_(0) {}
   RefCounted& operator=(const RefCounted&) { return *this; }
@@ -24,6 +42,8 @@ class RefCounted {
  private:
   mutable std::atomic<uint32_t> refcount_{0};
   template <class> friend class intrusive_ptr;
+  template <class T, class... Args>
+  friend intrusive_ptr<T> make_intrusive(Args&&... args);
 };
 
 template <class T>
@@ -77,7 +97,16 @@ class intrusive_ptr {
     return nullptr;
   }
   void reset() noexcept {
-    if (p_ && p_->refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p_;
+    if (!p_) return;
+    if constexpr (!T::kUpgradedFromRawPointers) {
+      // Note [Uncontended reference counts]
+      if (p_->refcount_.load(std::memory_order_acquire) == 1) {
+        delete p_;
+        p_ = nullptr;
+        return;
+      }
+    }
+    if (p_->refcount_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p_;
     p_ = nullptr;
   }
   // A strong reference to p unless its count already reached zero (it is being
@@ -99,15 +128,23 @@ class intrusive_ptr {
   friend bool operator==(const intrusive_ptr& a, std::nullptr_t) { return a.p_ == nullptr; }
 
  private:
+  template <class U, class... Args>
+  friend intrusive_ptr<U> make_intrusive(Args&&... args);
+
   void retain() noexcept {
     if (p_) p_->refcount_.fetch_add(1, std::memory_order_relaxed);
   }
   T* p_ = nullptr;
 };
 
+// A new object and its first reference. Its constructor must not take references
+// to the object itself (Note [Uncontended reference counts]).
 template <class T, class... Args>
 intrusive_ptr<T> make_intrusive(Args&&... args) {
-  return intrusive_ptr<T>(new T(std::forward<Args>(args)...));
+  intrusive_ptr<T> r;
+  r.p_ = new T(std::forward<Args>(args)...);
+  r.p_->refcount_.store(1, std::memory_order_relaxed);
+  return r;
 }
 
 // Fixed-size-class free lists for the small objects created on every op

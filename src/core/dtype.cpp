@@ -29,6 +29,9 @@ ScalarType ResultType::get() const { return combine_categories(dim_, combine_cat
 }  // namespace tg::core
 
 namespace tg {
-ScalarType result_type(const Tensor& a, const Tensor& b) { return core::ResultType().add(a).add(b).get(); }
+ScalarType result_type(const Tensor& a, const Tensor& b) {
+  if (a.dtype() == b.dtype()) return a.dtype();  // the common case, without the category rules
+  return core::ResultType().add(a).add(b).get();
+}
 ScalarType result_type(const Tensor& a, const Scalar& b) { return core::ResultType().add(a).add(b).get(); }
 }  // namespace tg

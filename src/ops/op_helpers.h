@@ -25,17 +25,33 @@ using autograd::forward_ad::tangent_of;
 // t when the backward will need it, else an undefined tensor (saves memory).
 inline Tensor save_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
 
+// t itself when already of dtype, else a converted copy that `holder` keeps alive:
+// no reference-count traffic in the common case (per-op overhead on tiny tensors).
+inline const Tensor& as_dtype(const Tensor& t, ScalarType dtype, Tensor& holder) {
+  if (t.dtype() == dtype) return t;
+  holder = cast(t, dtype);
+  return holder;
+}
+
+// A new tensor of the broadcast shape of a and b (no broadcasting work when they match).
+inline Tensor empty_broadcast(const Tensor& a, const Tensor& b, ScalarType dtype) {
+  if (a.sizes() == b.sizes()) return empty(a.sizes(), dtype);
+  return empty(core::broadcast_shapes(a.sizes(), b.sizes()), dtype);
+}
+
 // out = op(a, b) elementwise with broadcasting, computed in `compute`; the
 // result has dtype `compute`, or kBool when BoolOut (comparisons). op is a generic
 // lambda called with two values of the compute type.
 template <bool BoolOut = false, class Op>
 Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op& op) {
-  Tensor out = empty(core::broadcast_shapes(a.sizes(), b.sizes()), BoolOut ? kBool : compute);
+  Tensor out = empty_broadcast(a, b, BoolOut ? kBool : compute);
+  Tensor a_holder, b_holder;
+  const Tensor& ac = as_dtype(a, compute, a_holder);
+  const Tensor& bc = as_dtype(b, compute, b_holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
-    kernels::map<O, T, T>(out, [&op](T x, T y) { return static_cast<O>(op(x, y)); }, cast(a, compute),
-                          cast(b, compute));
+    kernels::map<O, T, T>(out, [&op](T x, T y) { return static_cast<O>(op(x, y)); }, ac, bc);
   });
   return out;
 }
@@ -44,11 +60,13 @@ Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op
 template <bool BoolOut = false, class Op>
 Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op& op) {
   Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
+  Tensor holder;
+  const Tensor& ac = as_dtype(a, compute, holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
     const T v = s.to<T>();
-    kernels::map<O, T>(out, [&op, v](T x) { return static_cast<O>(op(x, v)); }, cast(a, compute));
+    kernels::map<O, T>(out, [&op, v](T x) { return static_cast<O>(op(x, v)); }, ac);
   });
   return out;
 }
@@ -57,10 +75,13 @@ Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op
 template <class Op>
 Tensor float_binary_map(const Tensor& a, const Tensor& b, const Op& op) {
   const ScalarType t = core::to_floating(result_type(a, b));
-  Tensor out = empty(core::broadcast_shapes(a.sizes(), b.sizes()), t);
+  Tensor out = empty_broadcast(a, b, t);
+  Tensor a_holder, b_holder;
+  const Tensor& ac = as_dtype(a, t, a_holder);
+  const Tensor& bc = as_dtype(b, t, b_holder);
   kernels::visit_floating(t, "binary op", [&](auto tag) {
     using T = decltype(tag);
-    kernels::map<T, T, T>(out, [&op](T x, T y) { return static_cast<T>(op(x, y)); }, cast(a, t), cast(b, t));
+    kernels::map<T, T, T>(out, [&op](T x, T y) { return static_cast<T>(op(x, y)); }, ac, bc);
   });
   return out;
 }
@@ -69,10 +90,12 @@ Tensor float_binary_map(const Tensor& a, const Tensor& b, const Op& op) {
 template <bool BoolOut = false, class Op>
 Tensor unary_map(const Tensor& a, ScalarType compute, const Op& op) {
   Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
+  Tensor holder;
+  const Tensor& ac = as_dtype(a, compute, holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
-    kernels::map<O, T>(out, [&op](T x) { return static_cast<O>(op(x)); }, cast(a, compute));
+    kernels::map<O, T>(out, [&op](T x) { return static_cast<O>(op(x)); }, ac);
   });
   return out;
 }
@@ -82,9 +105,11 @@ template <class Op>
 Tensor float_unary_map(const Tensor& a, const Op& op) {
   const ScalarType t = core::to_floating(a.dtype());
   Tensor out = empty(a.sizes(), t);
+  Tensor holder;
+  const Tensor& ac = as_dtype(a, t, holder);
   kernels::visit_floating(t, "unary op", [&](auto tag) {
     using T = decltype(tag);
-    kernels::map<T, T>(out, [&op](T x) { return static_cast<T>(op(x)); }, cast(a, t));
+    kernels::map<T, T>(out, [&op](T x) { return static_cast<T>(op(x)); }, ac);
   });
   return out;
 }

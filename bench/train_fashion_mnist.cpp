@@ -8,8 +8,9 @@
 // LIMIT (the CI smoke run): one epoch on the first LIMIT training images only.
 // DATA_DIR must hold the four IDX files uncompressed: libtorch's MNIST reader does
 // not read the .gz files Debian ships (bench/compare.sh unpacks them with gunzip).
-// Batches come from the same seeded permutation and index_select in both builds,
-// so the libraries' own data loaders are not part of the comparison. Each epoch's
+// Batches come from the same seeded permutation in both builds, so the libraries'
+// own data loaders are not part of the comparison; each library's MNIST class gives
+// the batch in its own way (batch_of below). Each epoch's
 // training time is given as wall time and as the process's CPU time (all threads):
 // on a shared machine the wall time depends on the load, the CPU time much less.
 #include <algorithm>
@@ -35,16 +36,35 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 double cpu_seconds_since(std::clock_t start) { return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC; }
 
+using T::data::datasets::MNIST;
+
+// The images {B, 1, 28, 28} float32 in [0, 1] and labels {B} of the samples
+// indices[0, count).
+#ifdef BACKEND_TORCH
+// libtorch's MNIST holds every image as float32: an index_select of them.
+T::data::Example<> batch_of(const MNIST& set, const int64_t* indices, int64_t count) {
+  const T::Tensor index = T::from_blob(const_cast<int64_t*>(indices), {count}, T::kLong);
+  return {set.images().index_select(0, index), set.targets().index_select(0, index)};
+}
+#else
+// tensorgrad's MNIST holds the pixels as bytes and converts a batch at a time.
+T::data::Example<> batch_of(const MNIST& set, const int64_t* indices, int64_t count) {
+  return set.batch(T::IntArrayRef(indices, static_cast<size_t>(count)));
+}
+#endif
+
 template <class Net>
-double test_accuracy(Net& net, const T::Tensor& images, const T::Tensor& targets) {
+double test_accuracy(Net& net, const MNIST& test_set) {
   T::NoGradGuard no_grad;
   net->eval();
   int64_t correct = 0;
-  const int64_t n = images.size(0);
+  const auto n = static_cast<int64_t>(*test_set.size());
+  std::vector<int64_t> indices(static_cast<size_t>(n));
+  std::iota(indices.begin(), indices.end(), 0);
   for (int64_t start = 0; start < n; start += 1000) {
-    const int64_t count = std::min<int64_t>(1000, n - start);
-    T::Tensor predicted = net->forward(images.narrow(0, start, count)).argmax(1);
-    correct += predicted.eq(targets.narrow(0, start, count)).sum().template item<int64_t>();
+    const auto batch = batch_of(test_set, indices.data() + start, std::min<int64_t>(1000, n - start));
+    T::Tensor predicted = net->forward(batch.data).argmax(1);
+    correct += predicted.eq(batch.target).sum().template item<int64_t>();
   }
   return static_cast<double>(correct) / static_cast<double>(n);
 }
@@ -52,12 +72,10 @@ double test_accuracy(Net& net, const T::Tensor& images, const T::Tensor& targets
 template <class Net>
 int run(Net net, std::unique_ptr<T::optim::Optimizer> optimizer, const std::string& name, int epochs,
         int64_t batch_size, const std::string& root, uint64_t seed, int64_t limit) {
-  using T::data::datasets::MNIST;
   MNIST train_set(root, MNIST::Mode::kTrain), test_set(root, MNIST::Mode::kTest);
-  const int64_t n = limit > 0 ? std::min<int64_t>(limit, train_set.images().size(0)) : train_set.images().size(0);
+  const auto size = static_cast<int64_t>(*train_set.size());
+  const int64_t n = limit > 0 ? std::min<int64_t>(limit, size) : size;
   if (limit > 0) epochs = 1;
-  const T::Tensor images = train_set.images().narrow(0, 0, n);
-  const T::Tensor targets = train_set.targets().narrow(0, 0, n);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::mt19937_64 rng(seed);
 
@@ -65,16 +83,15 @@ int run(Net net, std::unique_ptr<T::optim::Optimizer> optimizer, const std::stri
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
-    const T::Tensor permutation = T::from_blob(order.data(), {n}, T::kLong).clone();
     net->train();
     double loss_sum = 0;
     int64_t batches = 0;
     const auto start = std::chrono::steady_clock::now();
     const std::clock_t cpu_start = std::clock();
     for (int64_t first = 0; first < n; first += batch_size) {
-      const T::Tensor index = permutation.narrow(0, first, std::min(batch_size, n - first));
+      const auto batch = batch_of(train_set, order.data() + first, std::min(batch_size, n - first));
       optimizer->zero_grad();
-      T::Tensor loss = F::cross_entropy(net->forward(images.index_select(0, index)), targets.index_select(0, index));
+      T::Tensor loss = F::cross_entropy(net->forward(batch.data), batch.target);
       loss.backward();
       optimizer->step();
       loss_sum += loss.template item<double>();
@@ -84,7 +101,7 @@ int run(Net net, std::unique_ptr<T::optim::Optimizer> optimizer, const std::stri
     total_seconds += seconds;
     total_cpu_seconds += cpu_seconds;
     const auto eval_start = std::chrono::steady_clock::now();
-    accuracy = test_accuracy(net, test_set.images(), test_set.targets());
+    accuracy = test_accuracy(net, test_set);
     std::printf("%s %s epoch %d: %.2f s (CPU %.2f s), train loss %.4f, test accuracy %.2f%% (evaluation %.2f s)\n",
                 backend_name(), name.c_str(), epoch, seconds, cpu_seconds, loss_sum / static_cast<double>(batches),
                 100 * accuracy, seconds_since(eval_start));

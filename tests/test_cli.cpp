@@ -444,8 +444,8 @@ TEST(CliModels, EvaluateModelCountsEveryBatch) {
     for (Tensor& p : model->parameters()) p.zero_();
     model->parameters()[1][3].fill_(1.0);
   }
-  const Split split{zeros({5, 1, 2, 2}), tensor({3, 3, 0, 9, 3}, kLong)};
-  const ConfusionMatrix m = evaluate_model(model, split, /*batch_size=*/2);
+  const ConfusionMatrix m =
+      evaluate_model(model, data::DataLoader(zeros({5, 1, 2, 2}), tensor({3, 3, 0, 9, 3}, kLong), /*batch_size=*/2));
   EXPECT_EQ(m.total(), 5);
   EXPECT_EQ(m.count(3, 3), 3);
   EXPECT_EQ(m.count(0, 3), 1);

@@ -170,6 +170,34 @@ TEST_F(MnistFiles, GetReturnsOneImageAndItsLabel) {
   EXPECT_THROW_MSG(ds.get(4), "index 4 out of range");
 }
 
+TEST_F(MnistFiles, BatchConvertsTheChosenImagesAndLabels) {
+  write_train(6, true);
+  const MNIST ds(dir.string());
+  const data::Example<> b = ds.batch({5, 0, 5});
+  ASSERT_EQ(b.data.sizes().vec(), (std::vector<int64_t>{3, 1, 28, 28}));
+  EXPECT_EQ(b.data.dtype(), kFloat);
+  EXPECT_TENSOR(b.target, {3}, {8, 3, 8});  // (k * 7 + 3) % 10
+  for (int64_t i = 0; i < 3; ++i) {
+    const int64_t k = i == 1 ? 0 : 5;
+    for (int64_t c = 0; c < 28; c += 9)
+      EXPECT_EQ(b.data[i][0][3][c].item<float>(), static_cast<float>(pixel(k, 3, c)) / 255.0f) << i << " " << c;
+  }
+  EXPECT_EQ(ds.batch({}).data.sizes().vec(), (std::vector<int64_t>{0, 1, 28, 28}));
+  EXPECT_THROW_MSG(ds.batch({2, 6}), "MNIST::batch: index 6 is out of bounds for 6 samples");
+  EXPECT_THROW_MSG(ds.batch({-1}), "MNIST::batch: index -1 is out of bounds for 6 samples");
+}
+
+TEST_F(MnistFiles, ImagesAreMadeOnceAndMatchEveryBatch) {
+  write_train(5, false);
+  const MNIST ds(dir.string());
+  const MNIST copy = ds;  // shares the pixels and the images made from them
+  const Tensor& all = ds.images();
+  EXPECT_EQ(copy.images().data_ptr(), all.data_ptr());
+  EXPECT_EQ(&ds.images(), &all);
+  EXPECT_TRUE(all.equal(ds.batch({0, 1, 2, 3, 4}).data));
+  EXPECT_TRUE(MNIST(copy).get(2).data.equal(all[2]));
+}
+
 // ---- missing and corrupt files ------------------------------------------------------------
 
 TEST_F(MnistFiles, MissingDirectoryNamesItAndTheInstallCommand) {
@@ -397,6 +425,33 @@ TEST(DataLoader, RejectsBadArguments) {
   EXPECT_THROW_MSG(data::DataLoader(ds, 0), "batch_size should be a positive integer value, but got batch_size=0");
   EXPECT_THROW_MSG(data::DataLoader(zeros({4, 2}), zeros({3}, kLong), 2),
                    "DataLoader: the dataset has 4 samples but 3 targets");
+}
+
+namespace {
+// A dataset that builds its batches itself: sample i has data {i} and target 2 i;
+// it counts the batch() calls.
+struct BatchBuilt {
+  optional<size_t> size() const { return 5; }
+  data::Batch batch(IntArrayRef indices) const {
+    ++*calls;
+    Tensor t = tensor(indices.vec(), kLong);
+    return {t.unsqueeze(1).to(kFloat), t * 2};
+  }
+  std::shared_ptr<int> calls = std::make_shared<int>(0);
+};
+}  // namespace
+
+TEST(DataLoader, UsesTheDatasetsOwnBatchOncePerBatch) {
+  BatchBuilt ds;
+  data::DataLoader loader(ds, 2);
+  EXPECT_EQ(loader.size(), 3u);
+  EXPECT_EQ(epoch_targets(loader), (std::vector<std::vector<int64_t>>{{0, 2}, {4, 6}, {8}}));
+  EXPECT_EQ(*ds.calls, 3);  // the loader's copy shares the counter
+  data::DataLoader shuffled(ds, 5, true, 3);
+  std::vector<std::vector<int64_t>> once = epoch_targets(shuffled);
+  ASSERT_EQ(once.size(), 1u);
+  std::sort(once[0].begin(), once[0].end());
+  EXPECT_EQ(once[0], (std::vector<int64_t>{0, 2, 4, 6, 8}));
 }
 
 TEST_F(MnistFiles, DataLoaderOverMnistGivesImageBatches) {

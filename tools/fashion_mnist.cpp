@@ -16,24 +16,25 @@ const std::vector<std::string>& fashion_mnist_classes() {
 Split load_split(const std::string& dir, bool train, std::optional<int64_t> limit) {
   using data::datasets::MNIST;
   MNIST dataset(dir, train ? MNIST::Mode::kTrain : MNIST::Mode::kTest);
-  const int64_t n = std::min(dataset.images().size(0), limit.value_or(dataset.images().size(0)));
-  return {dataset.images().narrow(0, 0, n), dataset.targets().narrow(0, 0, n)};
+  const auto size = static_cast<int64_t>(*dataset.size());
+  return {dataset, std::min(size, limit.value_or(size))};
 }
 
-ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split, int64_t batch_size) {
+ConfusionMatrix evaluate_model(nn::Sequential& model, data::DataLoader batches) {
   NoGradGuard no_grad;
   model->eval();
   ConfusionMatrix matrix(static_cast<int64_t>(fashion_mnist_classes().size()));
-  const int64_t n = split.images.size(0);
-  for (int64_t start = 0; start < n; start += batch_size) {
-    const int64_t count = std::min(batch_size, n - start);
-    const Tensor predictions = model->forward(split.images.narrow(0, start, count)).argmax(1).contiguous();
-    const Tensor targets = split.targets.narrow(0, start, count).contiguous();
+  for (data::Batch& batch : batches) {
+    const Tensor predictions = model->forward(batch.data).argmax(1).contiguous();
     const int64_t* predicted = predictions.data_ptr<int64_t>();
-    const int64_t* actual = targets.data_ptr<int64_t>();
-    for (int64_t i = 0; i < count; ++i) matrix.add(actual[i], predicted[i]);
+    const int64_t* actual = batch.target.data_ptr<int64_t>();
+    for (int64_t i = 0; i < batch.target.numel(); ++i) matrix.add(actual[i], predicted[i]);
   }
   return matrix;
+}
+
+ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split) {
+  return evaluate_model(model, data::DataLoader(split, kEvalBatchSize));
 }
 
 }  // namespace tg::cli

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <tensorgrad/data.h>
 #include <tensorgrad/nn.h>
 #include <tensorgrad/tensor.h>
 
@@ -18,9 +19,15 @@ inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnis
 // The ten classes, in label order (T-shirt/top = 0 ... Ankle boot = 9).
 const std::vector<std::string>& fashion_mnist_classes();
 
+// The first `count` samples of the training or test set. A DataLoader reads it as a
+// dataset (size and batch), so the images stay bytes until a batch needs them.
 struct Split {
-  Tensor images;   // {N, 1, 28, 28} float32 in [0, 1]
-  Tensor targets;  // {N} int64
+  data::datasets::MNIST dataset;
+  int64_t count;
+
+  int64_t size() const { return count; }
+  // Images {B, 1, 28, 28} float32 in [0, 1] and labels {B} int64.
+  data::Batch batch(IntArrayRef indices) const { return dataset.batch(indices); }
 };
 
 // The training or test split of the data set in `dir`, or its first `limit` samples.
@@ -31,8 +38,10 @@ Split load_split(const std::string& dir, bool train, std::optional<int64_t> limi
 // Large enough to be fast, small enough that the CNN's activations stay modest.
 inline constexpr int64_t kEvalBatchSize = 256;
 
-// Classifies `split` with `model` in eval mode, without recording gradients, in
-// batches of `batch_size`; leaves the model in eval mode.
-ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split, int64_t batch_size = kEvalBatchSize);
+// Classifies every batch of `batches` with `model` in eval mode, without recording
+// gradients; leaves the model in eval mode.
+ConfusionMatrix evaluate_model(nn::Sequential& model, data::DataLoader batches);
+// The same over `split` in batches of kEvalBatchSize.
+ConfusionMatrix evaluate_model(nn::Sequential& model, const Split& split);
 
 }  // namespace tg::cli

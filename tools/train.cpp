@@ -39,8 +39,8 @@ std::string describe(const TrainOptions& options, const Split& train_split, cons
   char line[320];
   std::snprintf(
       line, sizeof line, "training %s on %lld samples (test: %lld), %s, batch %lld, %lld epoch%s, %d thread%s",
-      options.model.c_str(), static_cast<long long>(train_split.images.size(0)),
-      static_cast<long long>(test_split.images.size(0)), optimizer, static_cast<long long>(options.batch_size),
+      options.model.c_str(), static_cast<long long>(train_split.size()),
+      static_cast<long long>(test_split.size()), optimizer, static_cast<long long>(options.batch_size),
       static_cast<long long>(options.epochs), options.epochs == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
   return line;
 }
@@ -119,8 +119,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const Console& cons
   manual_seed(options.seed);
   nn::Sequential model = make_model(options.model);
   auto optimizer = make_optimizer(options, model->parameters());
-  data::DataLoader loader(train_split.images, train_split.targets, options.batch_size, /*shuffle=*/true,
-                          options.seed);
+  data::DataLoader loader(train_split, options.batch_size, /*shuffle=*/true, options.seed);
   out << describe(options, train_split, test_split) << "\n" << std::flush;
 
   std::vector<EpochMetrics> metrics;
@@ -138,7 +137,7 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const Console& cons
     const double seconds = progress.elapsed_seconds();
     const ConfusionMatrix matrix = evaluate_model(model, test_split);
     metrics.push_back({epoch, progress.mean_loss(), matrix.accuracy(), seconds});
-    progress.finish(epoch_summary(label, metrics.back(), matrix, train_split.images.size(0)));
+    progress.finish(epoch_summary(label, metrics.back(), matrix, train_split.size()));
     write_text_file((dir / "metrics.csv").string(), metrics_csv(metrics));
     write_text_file((dir / "curves.svg").string(), training_curves_svg(metrics));
   }

@@ -1,5 +1,5 @@
-// tg::data::DataLoader: batches gathered with one memcpy per sample, in a seeded
-// per-epoch permutation when shuffling.
+// tg::data::DataLoader: batches in a seeded per-epoch permutation when shuffling,
+// gathered by the dataset's batch() or with one memcpy per sample from its tensors.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -44,26 +44,40 @@ Tensor gather_rows(const Tensor& source, const int64_t* rows, int64_t count) {
 
 }  // namespace
 
-DataLoader::DataLoader(Tensor data, Tensor targets, int64_t batch_size, bool shuffle, uint64_t seed, bool drop_last)
-    : batch_size_(batch_size), shuffle_(shuffle), seed_(seed), drop_last_(drop_last) {
+DataLoader::Source DataLoader::tensor_source(Tensor data, Tensor targets) {
   TG_CHECK(data.defined() && targets.defined(), "DataLoader: the dataset's data and targets must be defined tensors");
   TG_CHECK(data.dim() >= 1 && targets.dim() >= 1,
            "DataLoader: the dataset's data and targets need a first (sample) dimension, got shapes ", data.sizes(),
            " and ", targets.sizes());
   TG_CHECK(data.size(0) == targets.size(0), "DataLoader: the dataset has ", data.size(0), " samples but ",
            targets.size(0), " targets");
+  Tensor d = data.detach().contiguous(), t = targets.detach().contiguous();
+  return {d.size(0), [d, t](IntArrayRef rows) {
+            const auto n = static_cast<int64_t>(rows.size());
+            return Batch(gather_rows(d, rows.data(), n), gather_rows(t, rows.data(), n));
+          }};
+}
+
+int64_t DataLoader::dataset_size(const optional<size_t>& n) {
+  TG_CHECK(n.has_value(), "DataLoader: the dataset has no size");
+  return static_cast<int64_t>(*n);
+}
+
+DataLoader::DataLoader(Tensor data, Tensor targets, int64_t batch_size, bool shuffle, uint64_t seed, bool drop_last)
+    : DataLoader(tensor_source(std::move(data), std::move(targets)), batch_size, shuffle, seed, drop_last) {}
+
+DataLoader::DataLoader(Source source, int64_t batch_size, bool shuffle, uint64_t seed, bool drop_last)
+    : source_(std::move(source)), batch_size_(batch_size), shuffle_(shuffle), seed_(seed), drop_last_(drop_last) {
   TG_CHECK_VALUE(batch_size > 0, "batch_size should be a positive integer value, but got batch_size=", batch_size);
-  data_ = data.detach().contiguous();
-  targets_ = targets.detach().contiguous();
 }
 
 size_t DataLoader::size() const {
-  const int64_t n = data_.size(0);
+  const int64_t n = source_.size;
   return static_cast<size_t>(drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_);
 }
 
 DataLoader::Iterator DataLoader::begin() {
-  std::vector<int64_t> order(static_cast<size_t>(data_.size(0)));
+  std::vector<int64_t> order(static_cast<size_t>(source_.size));
   std::iota(order.begin(), order.end(), int64_t{0});
   if (shuffle_) shuffle_in_place(order, seed_, epoch_);
   ++epoch_;
@@ -94,8 +108,7 @@ void DataLoader::Iterator::load() {
   }
   const int64_t start = static_cast<int64_t>(index_) * loader_->batch_size_;
   const int64_t count = std::min(loader_->batch_size_, static_cast<int64_t>(order_.size()) - start);
-  batch_.data = gather_rows(loader_->data_, order_.data() + start, count);
-  batch_.target = gather_rows(loader_->targets_, order_.data() + start, count);
+  batch_ = loader_->source_.gather(IntArrayRef(order_.data() + start, static_cast<size_t>(count)));
 }
 
 }  // namespace tg::data

@@ -1,6 +1,9 @@
-// tg::data::datasets::MNIST: the IDX files into one image tensor and one label tensor.
+// tg::data::datasets::MNIST: the image file's bytes, converted to float32 a batch at a time,
+// and one label tensor.
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <numeric>
 
 #include "data/idx.h"
 #include "tensorgrad/data.h"
@@ -27,16 +30,11 @@ std::string locate(const std::filesystem::path& root, const std::string& name) {
   throw Error(detail::str("MNIST: found neither '", plain.string(), "' nor '", gz.string(), "'. ", kInstallHint));
 }
 
-Tensor read_images(const std::string& path) {
+idx::File read_images(const std::string& path) {
   idx::File f = idx::read_ubyte(path, 3);
   TG_CHECK(f.dims[1] == kRows && f.dims[2] == kCols, "MNIST: '", path, "' holds images of ", f.dims[1], " x ",
            f.dims[2], " pixels, expected ", kRows, " x ", kCols);
-  Tensor images = empty({f.dims[0], 1, kRows, kCols}, kFloat);
-  float* out = images.data_ptr<float>();
-  const uint8_t* in = f.bytes.get();
-  // Divide (not multiply by 1/255) to give libtorch's values bit for bit.
-  for (size_t i = 0; i < f.nbytes; ++i) out[i] = static_cast<float>(in[i]) / 255.0f;
-  return images;
+  return f;
 }
 
 Tensor read_labels(const std::string& path) {
@@ -60,27 +58,75 @@ Tensor read_labels(const std::string& path) {
 
 }  // namespace
 
-MNIST::MNIST(const std::string& root, Mode mode) : mode_(mode) {
+// The image file's bytes, and the float32 tensor of all images once images() made it.
+struct MNIST::Pixels {
+  idx::File file;
+  int64_t count = 0;
+  std::once_flag images_made;
+  Tensor images;
+
+  // Images rows[0], ..., rows[n - 1] as float32 {n, 1, 28, 28}.
+  Tensor to_float(const int64_t* rows, int64_t n) const {
+    Tensor out = empty({n, 1, kRows, kCols}, kFloat);
+    float* dst = out.data_ptr<float>();
+    constexpr int64_t kPixels = kRows * kCols;
+    for (int64_t i = 0; i < n; ++i) {
+      const uint8_t* src = file.bytes.get() + rows[i] * kPixels;
+      // Divide (not multiply by 1/255) to give libtorch's values bit for bit.
+      for (int64_t p = 0; p < kPixels; ++p) dst[i * kPixels + p] = static_cast<float>(src[p]) / 255.0f;
+    }
+    return out;
+  }
+};
+
+MNIST::MNIST(const std::string& root, Mode mode) : pixels_(std::make_shared<Pixels>()), mode_(mode) {
   std::error_code ec;
   TG_CHECK(std::filesystem::is_directory(root, ec), "MNIST: directory '", root, "' does not exist. ", kInstallHint);
   const bool train = mode == Mode::kTrain;
   const std::string images_path = locate(root, train ? "train-images-idx3-ubyte" : "t10k-images-idx3-ubyte");
   const std::string labels_path = locate(root, train ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte");
-  images_ = read_images(images_path);
+  pixels_->file = read_images(images_path);
+  pixels_->count = pixels_->file.dims[0];
   targets_ = read_labels(labels_path);
-  TG_CHECK(images_.size(0) == targets_.size(0), "MNIST: '", images_path, "' holds ", images_.size(0), " images but '",
-           labels_path, "' holds ", targets_.size(0), " labels");
+  TG_CHECK(pixels_->count == targets_.size(0), "MNIST: '", images_path, "' holds ", pixels_->count,
+           " images but '", labels_path, "' holds ", targets_.size(0), " labels");
 }
 
 Example<> MNIST::get(size_t index) {
-  return {images_[static_cast<int64_t>(index)], targets_[static_cast<int64_t>(index)]};
+  // libtorch's get() selects from its image tensor, hence select's message.
+  TG_CHECK_INDEX(index < static_cast<size_t>(pixels_->count), "select(): index ", index,
+                 " out of range for tensor of size [", pixels_->count, ", 1, ", kRows, ", ", kCols,
+                 "] at dimension 0");
+  const auto row = static_cast<int64_t>(index);
+  return {pixels_->to_float(&row, 1)[0], targets_[row]};
 }
 
-optional<size_t> MNIST::size() const { return static_cast<size_t>(images_.size(0)); }
+Example<> MNIST::batch(IntArrayRef indices) const {
+  const int64_t n = static_cast<int64_t>(indices.size());
+  for (int64_t i : indices) {
+    TG_CHECK_INDEX(i >= 0 && i < pixels_->count, "MNIST::batch: index ", i, " is out of bounds for ",
+                   pixels_->count, " samples");
+  }
+  Tensor targets = empty({n}, kLong);
+  const int64_t* labels = targets_.data_ptr<int64_t>();
+  int64_t* out = targets.data_ptr<int64_t>();
+  for (int64_t i = 0; i < n; ++i) out[i] = labels[indices[i]];
+  return {pixels_->to_float(indices.data(), n), targets};
+}
+
+optional<size_t> MNIST::size() const { return static_cast<size_t>(pixels_->count); }
 
 bool MNIST::is_train() const noexcept { return mode_ == Mode::kTrain; }
 
-const Tensor& MNIST::images() const { return images_; }
+const Tensor& MNIST::images() const {
+  Pixels& p = *pixels_;
+  std::call_once(p.images_made, [&p] {
+    std::vector<int64_t> all(static_cast<size_t>(p.count));
+    std::iota(all.begin(), all.end(), int64_t{0});
+    p.images = p.to_float(all.data(), p.count);
+  });
+  return p.images;
+}
 
 const Tensor& MNIST::targets() const { return targets_; }
 

@@ -68,8 +68,11 @@ void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 }
 
 // A float32 product is split over threads only in blocks of at least this many
-// multiply-adds (about 10 us of work for one core).
-constexpr int64_t kMinGemmChunkWork = int64_t(1) << 21;
+// multiply-adds (about 20 us of work for one core). Smaller blocks lost more to the
+// other core reading and writing operands this core had just touched than they
+// gained: with blocks of 2M, the MLP step at batch 32 (6.4M-multiply-add GEMMs) was
+// 10% slower on two threads than on one (AVX-512 Zen 5 VM, interleaved runs).
+constexpr int64_t kMinGemmChunkWork = int64_t(1) << 22;
 
 }  // namespace
 

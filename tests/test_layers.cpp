@@ -246,6 +246,25 @@ TEST(Conv2d, ResultsDoNotDependOnThreadCount) {
 }
 
 // ---- max_pool2d -------------------------------------------------------------------------------
+TEST(MaxPool2d, Float2x2RowsOfAnyLength) {
+  // The float32 2x2 kernel handles sixteen outputs at a time with masked loads:
+  // rows of 1 to 17 outputs, the last ending at the end of the tensor's memory.
+  for (int64_t out_w : {1, 7, 14, 16, 17}) {
+    SCOPED_TRACE(out_w);
+    const int64_t w = 2 * out_w;
+    // Increasing values: the bottom-right of each window wins; decreasing: the top-left.
+    Tensor up = arange(2 * w, kFloat).view({1, 1, 2, w});
+    Tensor down = -up;
+    Tensor y_up = F::max_pool2d(up, F::MaxPool2dFuncOptions(2));
+    Tensor y_down = F::max_pool2d(down, F::MaxPool2dFuncOptions(2));
+    ASSERT_EQ(y_up.sizes().vec(), (std::vector<int64_t>{1, 1, 1, out_w}));
+    for (int64_t j = 0; j < out_w; ++j) {
+      EXPECT_EQ(y_up[0][0][0][j].item<float>(), static_cast<float>(w + 2 * j + 1));
+      EXPECT_EQ(y_down[0][0][0][j].item<float>(), -static_cast<float>(2 * j));
+    }
+  }
+}
+
 TEST(MaxPool2d, TiesTakeTheFirstAndNaNPropagates) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Tensor x = tensor({1.0, 3.0, 3.0, 2.0, 3.0, 0.0, nan, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, kDouble)

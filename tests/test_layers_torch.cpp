@@ -211,6 +211,31 @@ TEST(LayersTorch, MaxPool2dTiesAndNaN) {
   EXPECT_TRUE(close(tx.grad(), x.grad(), 0));
 }
 
+TEST(LayersTorch, MaxPool2dFloat2x2TiesNaNAndRowLengths) {
+  // The float32 2x2 kernel works on sixteen outputs at a time: rows of 1 to 33
+  // outputs cover the partial and the whole vectors; rounded values tie in every
+  // window and NaN entries (several in one window) must win as in libtorch.
+  torch::manual_seed(11);
+  for (int64_t out_w : {1, 7, 14, 16, 17, 33}) {
+    SCOPED_TRACE("output width " + std::to_string(out_w));
+    torch::Tensor x = torch::randint(0, 3, {3, 2, 6, 2 * out_w + 1}, torch::kFloat);
+    x.index_put_({0, 0, 0, 0}, NAN);
+    x.index_put_({0, 0, 1, 1}, NAN);
+    x.index_put_({1, 1, 3, torch::indexing::Slice()}, NAN);
+    x.index_put_({2, 0}, -INFINITY);
+    x.requires_grad_();
+    torch::Tensor y = TF::max_pool2d(x, TF::MaxPool2dFuncOptions(2));
+    torch::Tensor r = torch::arange(y.numel(), torch::kFloat).reshape(y.sizes());
+    y.backward(r);
+    tg::Tensor tx = tg_leaf(x);
+    tg::Tensor ty = F::max_pool2d(tx, F::MaxPool2dFuncOptions(2));
+    ty.backward(to_tg(r));
+    EXPECT_TRUE(close(ty, y, 0));
+    // Distinct upstream values: each lands exactly where libtorch's argmax put it.
+    EXPECT_TRUE(close(tx.grad(), x.grad(), 0));
+  }
+}
+
 TEST(LayersTorch, MaxPool2dSecondDerivatives) {
   uint64_t seed = 400;
   for (const PoolCase& c : pool_cases()) {

@@ -4,7 +4,12 @@
 #include <cstdint>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "core/parallel.h"
 
@@ -41,9 +46,73 @@ bool is_plain_2x2(const PoolGeometry& g) {
          g.dilation_h == 1 && g.dilation_w == 1 && 2 * g.out_h <= g.height && 2 * g.out_w <= g.width;
 }
 
+#if defined(__AVX512F__)
+// One output row of a 2x2 float window of stride 2, sixteen outputs per vector:
+// masked loads of the two input rows, split into the even (left) and odd (right)
+// columns of the windows, then the four offsets in scan order as below. Rows of
+// 14 or 7 outputs (the CNNs of Fashion-MNIST) were too short for the compiler's
+// vector loop, which left them to its scalar remainder: 1.7 ms for [64,32,28,28]
+// on 2 threads, 0.2 ms this way.
+void max_pool2x2_row(const float* top, int64_t width, int64_t out_w, int32_t row_offset, float* best,
+                     int64_t* best_idx) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const float* bottom = top + width;
+  for (int64_t c0 = 0; c0 < out_w; c0 += 16) {
+    const int64_t n = std::min<int64_t>(16, out_w - c0), inputs = 2 * n;
+    const __mmask16 lo = static_cast<__mmask16>((1u << std::min<int64_t>(inputs, 16)) - 1);
+    const __mmask16 hi = static_cast<__mmask16>((1u << std::max<int64_t>(inputs - 16, 0)) - 1);
+    const __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
+    const float* t = top + 2 * c0;
+    const float* b = bottom + 2 * c0;
+    const __m512 t_lo = _mm512_maskz_loadu_ps(lo, t), t_hi = _mm512_maskz_loadu_ps(hi, t + 16);
+    const __m512 b_lo = _mm512_maskz_loadu_ps(lo, b), b_hi = _mm512_maskz_loadu_ps(hi, b + 16);
+    const __m512 candidates[4] = {
+        _mm512_permutex2var_ps(t_lo, even, t_hi), _mm512_permutex2var_ps(t_lo, odd, t_hi),
+        _mm512_permutex2var_ps(b_lo, even, b_hi), _mm512_permutex2var_ps(b_lo, odd, b_hi)};
+    __m512 m = candidates[0];
+    __m512i code = _mm512_setzero_si512();
+    for (int k = 1; k < 4; ++k) {
+      const __m512 v = candidates[k];
+      const __mmask16 take = _mm512_cmp_ps_mask(v, m, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      m = _mm512_mask_blend_ps(take, m, v);
+      code = _mm512_mask_blend_epi32(take, code, _mm512_set1_epi32(k));
+    }
+    _mm512_mask_storeu_ps(best + c0, out, m);
+    // index = row offset + 2 * column + (code & 1) + (code >> 1) * width
+    __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(row_offset + 2 * static_cast<int32_t>(c0)), even);
+    idx = _mm512_add_epi32(idx, _mm512_and_si512(code, _mm512_set1_epi32(1)));
+    const __mmask16 lower = _mm512_cmpge_epi32_mask(code, _mm512_set1_epi32(2));
+    idx = _mm512_mask_add_epi32(idx, lower, idx, _mm512_set1_epi32(static_cast<int32_t>(width)));
+    // Halves through memory and the maskz conversion: GCC 12 warns that the plain
+    // extract and conversion intrinsics read an uninitialised value.
+    alignas(64) int32_t lanes[16];
+    _mm512_store_si512(lanes, idx);
+    _mm512_mask_storeu_epi64(best_idx + c0, static_cast<__mmask8>(out & 0xff),
+                             _mm512_maskz_cvtepi32_epi64(0xff, _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes))));
+    _mm512_mask_storeu_epi64(best_idx + c0 + 8, static_cast<__mmask8>(out >> 8),
+                             _mm512_maskz_cvtepi32_epi64(0xff, _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes + 8))));
+  }
+}
+#endif
+
 template <class T>
 void max_pool2x2(const T* x, T* out, int64_t* indices, int64_t planes, const PoolGeometry& g) {
   const int64_t W = g.width, in_plane = g.height * W, out_plane = g.out_h * g.out_w, OW = g.out_w;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (in_plane <= INT32_MAX) {
+      for_each_plane(planes, 4 * out_plane, [&](int64_t p) {
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          const int64_t row = 2 * oh * W;
+          max_pool2x2_row(x + p * in_plane + row, W, OW, static_cast<int32_t>(row), out + p * out_plane + oh * OW,
+                          indices + p * out_plane + oh * OW);
+        }
+      });
+      return;
+    }
+  }
+#endif
   // Each pass over a piece of an output row visits one of the four window
   // offsets for all its outputs, so the loops vectorise; which offset won is kept
   // as a 32-bit code (the float lanes' width) and turned into an index at the end.

@@ -58,6 +58,14 @@
     return T::nn::Sequential(T::nn::Linear(2, 16), T::nn::ReLU(), T::nn::Linear(16, 1));                      \
   }                                                                                                           \
                                                                                                               \
+  /* The training issue's CNN. */                                                                             \
+  inline T::nn::Sequential make_cnn() {                                                                       \
+    return T::nn::Sequential(                                                                                 \
+        T::nn::Conv2d(T::nn::Conv2dOptions(1, 32, 3).padding(1)), T::nn::ReLU(), T::nn::MaxPool2d(2),         \
+        T::nn::Conv2d(T::nn::Conv2dOptions(32, 64, 3).padding(1)), T::nn::ReLU(), T::nn::MaxPool2d(2),        \
+        T::nn::Flatten(), T::nn::Linear(64 * 7 * 7, 128), T::nn::ReLU(), T::nn::Linear(128, 10));             \
+  }                                                                                                           \
+                                                                                                              \
   inline std::vector<std::function<void()>> misuses() {                                                       \
     return {                                                                                                  \
         [] { ConvNet().get()->register_parameter("gain", T::ones({1})); },                                    \
@@ -277,35 +285,9 @@ TEST(NnTorchParity, ManualSgdFollowsTheSameLosses) {
 // the same losses step after step, so a gap in final accuracy between them is the
 // luck of the initial weights, not a difference in the arithmetic.
 TEST(NnTorchParity, CnnWithAdamFollowsTheSameLosses) {
-  auto cnn = [](auto ns) {
-    using N = decltype(ns);
-    using Seq = typename N::Sequential;
-    return Seq(typename N::Conv2d(typename N::Conv2dOptions(1, 32, 3).padding(1)), typename N::ReLU(),
-               typename N::MaxPool2d(2), typename N::Conv2d(typename N::Conv2dOptions(32, 64, 3).padding(1)),
-               typename N::ReLU(), typename N::MaxPool2d(2), typename N::Flatten(), typename N::Linear(64 * 7 * 7, 128),
-               typename N::ReLU(), typename N::Linear(128, 10));
-  };
-  struct TorchNn {
-    using Sequential = torch::nn::Sequential;
-    using Conv2d = torch::nn::Conv2d;
-    using Conv2dOptions = torch::nn::Conv2dOptions;
-    using ReLU = torch::nn::ReLU;
-    using MaxPool2d = torch::nn::MaxPool2d;
-    using Flatten = torch::nn::Flatten;
-    using Linear = torch::nn::Linear;
-  };
-  struct TgNn {
-    using Sequential = tg::nn::Sequential;
-    using Conv2d = tg::nn::Conv2d;
-    using Conv2dOptions = tg::nn::Conv2dOptions;
-    using ReLU = tg::nn::ReLU;
-    using MaxPool2d = tg::nn::MaxPool2d;
-    using Flatten = tg::nn::Flatten;
-    using Linear = tg::nn::Linear;
-  };
   torch::manual_seed(5);
-  torch::nn::Sequential theirs = cnn(TorchNn{});
-  tg::nn::Sequential ours = cnn(TgNn{});
+  torch::nn::Sequential theirs = torch_models::make_cnn();
+  tg::nn::Sequential ours = tg_models::make_cnn();
   copy_state(*theirs, *ours);
   torch::optim::Adam their_adam(theirs->parameters(), torch::optim::AdamOptions(1e-3));
   tg::optim::Adam our_adam(ours->parameters(), tg::optim::AdamOptions(1e-3));

@@ -203,7 +203,7 @@ void small_free(void* p, size_t bytes) noexcept {
   if (!kPooled) return ::operator delete(p);
   if (bytes <= kSmallMax && small_cache_usable()) {
     size_t cls = (bytes + kSmallStep - 1) / kSmallStep - 1;
-    if (small_cache.count[cls] < kMaxBytesPerClass / ((cls + 1) * kSmallStep)) {
+    if (small_cache.count[cls] * (cls + 1) * kSmallStep < kMaxBytesPerClass) {
       auto* n = static_cast<FreeNode*>(p);
       n->next = small_cache.head[cls];
       small_cache.head[cls] = n;

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 
+#include "data/gather.h"
 #include "tensorgrad/data.h"
 #include "tensorgrad/error.h"
 #include "tensorgrad/ops.h"
@@ -27,7 +28,8 @@ void shuffle_in_place(std::vector<int64_t>& order, uint64_t seed, uint64_t epoch
   }
 }
 
-// The rows rows[0], ..., rows[count - 1] of a contiguous tensor, stacked into a new tensor.
+}  // namespace
+
 Tensor gather_rows(const Tensor& source, const int64_t* rows, int64_t count) {
   std::vector<int64_t> sizes(source.sizes().begin(), source.sizes().end());
   sizes[0] = count;
@@ -41,8 +43,6 @@ Tensor gather_rows(const Tensor& source, const int64_t* rows, int64_t count) {
   }
   return out;
 }
-
-}  // namespace
 
 DataLoader::Source DataLoader::tensor_source(Tensor data, Tensor targets) {
   TG_CHECK(data.defined() && targets.defined(), "DataLoader: the dataset's data and targets must be defined tensors");

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <numeric>
 
+#include "data/gather.h"
 #include "data/idx.h"
 #include "tensorgrad/data.h"
 #include "tensorgrad/error.h"
@@ -61,9 +62,10 @@ Tensor read_labels(const std::string& path) {
 // The image file's bytes, and the float32 tensor of all images once images() made it.
 struct MNIST::Pixels {
   idx::File file;
-  int64_t count = 0;
   std::once_flag images_made;
   Tensor images;
+
+  int64_t count() const { return file.dims[0]; }
 
   // Images rows[0], ..., rows[n - 1] as float32 {n, 1, 28, 28}.
   Tensor to_float(const int64_t* rows, int64_t n) const {
@@ -86,16 +88,15 @@ MNIST::MNIST(const std::string& root, Mode mode) : pixels_(std::make_shared<Pixe
   const std::string images_path = locate(root, train ? "train-images-idx3-ubyte" : "t10k-images-idx3-ubyte");
   const std::string labels_path = locate(root, train ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte");
   pixels_->file = read_images(images_path);
-  pixels_->count = pixels_->file.dims[0];
   targets_ = read_labels(labels_path);
-  TG_CHECK(pixels_->count == targets_.size(0), "MNIST: '", images_path, "' holds ", pixels_->count,
+  TG_CHECK(pixels_->count() == targets_.size(0), "MNIST: '", images_path, "' holds ", pixels_->count(),
            " images but '", labels_path, "' holds ", targets_.size(0), " labels");
 }
 
 Example<> MNIST::get(size_t index) {
   // libtorch's get() selects from its image tensor, hence select's message.
-  TG_CHECK_INDEX(index < static_cast<size_t>(pixels_->count), "select(): index ", index,
-                 " out of range for tensor of size [", pixels_->count, ", 1, ", kRows, ", ", kCols,
+  TG_CHECK_INDEX(index < static_cast<size_t>(pixels_->count()), "select(): index ", index,
+                 " out of range for tensor of size [", pixels_->count(), ", 1, ", kRows, ", ", kCols,
                  "] at dimension 0");
   const auto row = static_cast<int64_t>(index);
   return {pixels_->to_float(&row, 1)[0], targets_[row]};
@@ -104,26 +105,22 @@ Example<> MNIST::get(size_t index) {
 Example<> MNIST::batch(IntArrayRef indices) const {
   const int64_t n = static_cast<int64_t>(indices.size());
   for (int64_t i : indices) {
-    TG_CHECK_INDEX(i >= 0 && i < pixels_->count, "MNIST::batch: index ", i, " is out of bounds for ",
-                   pixels_->count, " samples");
+    TG_CHECK_INDEX(i >= 0 && i < pixels_->count(), "MNIST::batch: index ", i, " is out of bounds for ",
+                   pixels_->count(), " samples");
   }
-  Tensor targets = empty({n}, kLong);
-  const int64_t* labels = targets_.data_ptr<int64_t>();
-  int64_t* out = targets.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) out[i] = labels[indices[i]];
-  return {pixels_->to_float(indices.data(), n), targets};
+  return {pixels_->to_float(indices.data(), n), gather_rows(targets_, indices.data(), n)};
 }
 
-optional<size_t> MNIST::size() const { return static_cast<size_t>(pixels_->count); }
+optional<size_t> MNIST::size() const { return static_cast<size_t>(pixels_->count()); }
 
 bool MNIST::is_train() const noexcept { return mode_ == Mode::kTrain; }
 
 const Tensor& MNIST::images() const {
   Pixels& p = *pixels_;
   std::call_once(p.images_made, [&p] {
-    std::vector<int64_t> all(static_cast<size_t>(p.count));
+    std::vector<int64_t> all(static_cast<size_t>(p.count()));
     std::iota(all.begin(), all.end(), int64_t{0});
-    p.images = p.to_float(all.data(), p.count);
+    p.images = p.to_float(all.data(), p.count());
   });
   return p.images;
 }

@@ -5,10 +5,13 @@
 // locked; the storage pool is per thread. The suite also runs under
 // ThreadSanitizer (TG_TSAN, see docs/THREADS.md).
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "core/allocator.h"
+#include "core/parallel.h"
 #include "support/test_support.h"
 
 using namespace tg;
@@ -217,4 +220,38 @@ TEST(Threads, KernelsSharedByApplicationThreadsGiveTheSerialResults) {
     EXPECT_TRUE(r[1].equal(serial[1]));
     EXPECT_TRUE(allclose(r[2], serial[2], 1e-5, 1e-4));
   }
+}
+
+// Note [Chunk affinity]: the calling thread claims chunks from the front of the
+// range and the pool's helpers from the back, so however the race between them
+// goes, the caller's chunks are a prefix of the range, the helpers' a suffix, and
+// together they cover it once.
+TEST(Threads, TheCallerRunsTheFrontOfAParallelRangeAndHelpersTheBack) {
+  set_num_threads(2);
+  const int64_t n = 8 * core::kElementwiseGrain;
+  int helper_chunks = 0;
+  for (int pass = 0; pass < 200; ++pass) {
+    std::mutex mutex;
+    std::vector<std::pair<int64_t, int64_t>> caller, helpers;
+    const std::thread::id caller_id = std::this_thread::get_id();
+    core::parallel_for(n, core::kElementwiseGrain, [&](int64_t begin, int64_t end) {
+      // Chunks long enough (50 us) for a sleeping helper to wake up during a pass.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      (std::this_thread::get_id() == caller_id ? caller : helpers).emplace_back(begin, end);
+    });
+    std::sort(caller.begin(), caller.end());
+    std::sort(helpers.begin(), helpers.end());
+    ASSERT_FALSE(caller.empty());
+    EXPECT_EQ(caller.front().first, 0);
+    std::vector<std::pair<int64_t, int64_t>> all(caller);
+    all.insert(all.end(), helpers.begin(), helpers.end());
+    for (size_t i = 1; i < all.size(); ++i) ASSERT_EQ(all[i].first, all[i - 1].second) << "pass " << pass;
+    EXPECT_EQ(all.back().second, n);
+    helper_chunks += static_cast<int>(helpers.size());
+  }
+  // Two threads were asked for; the helper, once started, takes some of the work.
+  EXPECT_GT(helper_chunks, 0);
 }

@@ -36,6 +36,15 @@ void cpu_relax() {
 // region ends in a barrier that waits for all of them; on a shared 2-core machine
 // that made small parallel ops 10-100x slower.)
 //
+// Note [Chunk affinity]: the caller claims chunks from the front of the range and
+// the helpers from the back, so two passes over the same array (backward's
+// gradient accumulation, the optimizer step, zero_grad, the next forward's GEMM)
+// give each thread about the same half every time, and the lines it touches are
+// still in its own cache. Claiming alternately, each chunk went to whichever
+// thread came first, and half the lines crossed between the cores on every pass:
+// on the 2-vCPU Zen 5 VM, zero_grad of the MLP's 235k parameters took 49 us after
+// a two-thread step and 9 us after a one-thread step.
+//
 // One job runs at a time; a caller that finds the pool busy (another application
 // thread's job) runs its loop alone.
 constexpr int kChunksPerThread = 4;
@@ -68,12 +77,13 @@ class Pool {
     ++generation_;
     // The job's fields above are published by this release store; a helper reads
     // them only after claiming a chunk of this generation.
+    chunks_.store(static_cast<uint32_t>(chunks), std::memory_order_relaxed);
     claim_.store(generation_ << 32 | chunks << 16, std::memory_order_release);
     epoch_.fetch_add(1);
     if (sleeping_.load() > 0) epoch_.notify_all();
 
     in_region = true;
-    while (claim_and_run()) {
+    while (claim_and_run(/*from_back=*/false)) {
     }
     in_region = false;
 
@@ -87,15 +97,18 @@ class Pool {
   }
 
  private:
-  // Claims the next chunk of the current job and runs it; false when none is left.
-  bool claim_and_run() {
+  // Claims the next chunk of the current job from the front or the back of the
+  // range (Note [Chunk affinity]) and runs it; false when none is left.
+  bool claim_and_run(bool from_back) {
     uint64_t c = claim_.load(std::memory_order_acquire);
     for (;;) {
-      const uint64_t chunks = (c >> 16) & kMaxChunks, next = c & kMaxChunks;
-      if (next >= chunks) return false;
-      if (claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      const uint64_t back = (c >> 16) & kMaxChunks, front = c & kMaxChunks;
+      if (front >= back) return false;
+      const uint64_t claimed = from_back ? c - (uint64_t(1) << 16) : c + 1;
+      if (claim_.compare_exchange_weak(c, claimed, std::memory_order_acq_rel, std::memory_order_acquire)) {
         const int64_t chunk = chunk_.load(std::memory_order_relaxed), n = n_.load(std::memory_order_relaxed);
-        const int64_t begin = static_cast<int64_t>(next) * chunk;
+        const uint32_t chunks = chunks_.load(std::memory_order_relaxed);
+        const int64_t begin = static_cast<int64_t>(from_back ? back - 1 : front) * chunk;
         fn_.load(std::memory_order_relaxed)(ctx_.load(std::memory_order_relaxed), begin, std::min(n, begin + chunk));
         // seq_cst, like main_waiting_'s store and done_'s load in run(): either this
         // thread sees the caller waiting, or the caller sees the chunk done.
@@ -124,7 +137,7 @@ class Pool {
       }
       seen = e;
       if (index < helpers_.load(std::memory_order_relaxed))
-        while (claim_and_run()) {
+        while (claim_and_run(/*from_back=*/true)) {
         }
     }
   }
@@ -132,8 +145,9 @@ class Pool {
   std::mutex submit_;
   std::vector<std::thread> workers_;
   uint64_t generation_ = 0;
-  // generation << 32 | number of chunks << 16 | next chunk to claim.
+  // generation << 32 | end of the unclaimed chunks << 16 | start of the unclaimed chunks.
   std::atomic<uint64_t> claim_{0};
+  std::atomic<uint32_t> chunks_{0};  // chunks of the current job
   std::atomic<uint32_t> epoch_{0};  // bumped for every job: idle helpers wait on it
   std::atomic<uint32_t> done_{0};   // chunks of the current job finished
   std::atomic<int> sleeping_{0};

@@ -68,11 +68,12 @@ void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 }
 
 // A float32 product is split over threads only in blocks of at least this many
-// multiply-adds (about 20 us of work for one core). Smaller blocks lost more to the
-// other core reading and writing operands this core had just touched than they
-// gained: with blocks of 2M, the MLP step at batch 32 (6.4M-multiply-add GEMMs) was
-// 10% slower on two threads than on one (AVX-512 Zen 5 VM, interleaved runs).
-constexpr int64_t kMinGemmChunkWork = int64_t(1) << 22;
+// multiply-adds (about 10 us of work for one core). Before Note [Chunk affinity],
+// a split product's operands were read and written by whichever core came first,
+// and blocks below 4M lost more to lines crossing between the cores than they
+// gained; with it, the MLP step at batch 32 (6.4M-multiply-add GEMMs) went from
+// 300-330 us unsplit to 240-265 us split (AVX-512 Zen 5 VM, interleaved runs).
+constexpr int64_t kMinGemmChunkWork = int64_t(1) << 21;
 
 }  // namespace
 
@@ -99,7 +100,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // more blocks cost more packing: measured on 2 cores (AVX2), 1024³ ran at 98
   // GFLOP/s in 8 blocks and at 121-139 in 2, as fast as oneDNN's or OpenBLAS's own
   // two threads.
-  const bool by_columns = N >= M;
+  // A product whose inner dimension is the smallest (a weight gradient over a
+  // batch) is cut by rows: each thread then writes one contiguous part of the
+  // gradient, the part it will accumulate and update (Note [Chunk affinity] in
+  // core/parallel.cpp).
+  const bool by_columns = N >= M && K >= std::min(M, N);
   const int64_t extent = by_columns ? N : M, unit = 64;
   const int64_t units = (extent + unit - 1) / unit;
   const int64_t unit_work = work / extent * unit;

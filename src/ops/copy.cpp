@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/parallel.h"
 #include "core/shape.h"
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
@@ -90,8 +91,12 @@ void fill_raw(const Tensor& t, const Scalar& value) {
     using T = decltype(tag);
     const T v = value.to<T>();
     if (t.is_contiguous()) {
+      // In parallel, so that each thread writes the part of a gradient it wrote in
+      // backward and read in the optimizer step (Note [Chunk affinity]).
       T* p = t.data_ptr<T>();
-      for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = v;
+      core::parallel_for(t.numel(), core::kElementwiseGrain, [p, v](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) p[i] = v;
+      });
     } else {
       kernels::map<T>(t, [v]() { return v; });
     }

@@ -126,6 +126,39 @@ TEST(GemmKernel, BatchedSmallMatricesMatchOneByOne) {
   EXPECT_EQ(c, expected);
 }
 
+TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
+  // Float32 products of 4M multiply-adds or more are cut into blocks over the pool
+  // (Note [GEMM threads]): by columns, by rows when there are more rows, and by rows
+  // when the inner dimension is the smallest (a weight gradient). Small integer
+  // values keep every sum exact, so each block must give the definition's value.
+  struct Shape {
+    int64_t M, N, K;
+  };
+  const int saved_threads = get_num_threads();
+  set_num_threads(2);
+  for (const Shape& s : {Shape{256, 784, 32}, Shape{64, 512, 256}, Shape{512, 64, 256}}) {
+    for (int flags = 0; flags < 4; ++flags) {
+      const bool trans_a = flags & 1, trans_b = flags & 2;
+      const float beta = trans_a == trans_b ? 0.0f : 1.0f;
+      const int64_t lda = trans_a ? s.M : s.K, ldb = trans_b ? s.K : s.N;
+      std::vector<float> a(s.M * s.K), b(s.K * s.N), c(s.M * s.N), expected(s.M * s.N);
+      for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+      for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+      for (size_t i = 0; i < c.size(); ++i) c[i] = static_cast<float>(static_cast<int>(i % 3) - 1);
+      for (int64_t i = 0; i < s.M; ++i)
+        for (int64_t j = 0; j < s.N; ++j) {
+          double sum = 0;
+          for (int64_t p = 0; p < s.K; ++p)
+            sum += double(a[trans_a ? p * lda + i : i * lda + p]) * double(b[trans_b ? j * ldb + p : p * ldb + j]);
+          expected[i * s.N + j] = static_cast<float>(sum + beta * c[i * s.N + j]);
+        }
+      kernels::gemm(trans_a, trans_b, s.M, s.N, s.K, 1.0f, a.data(), lda, b.data(), ldb, beta, c.data(), s.N);
+      EXPECT_EQ(c, expected) << s.M << "x" << s.N << "x" << s.K << " trans_a " << trans_a << " trans_b " << trans_b;
+    }
+  }
+  set_num_threads(saved_threads);
+}
+
 // ---- mm ---------------------------------------------------------------------------------------
 TEST(Mm, ValuesInEveryDtype) {
   for (ScalarType t : {kFloat, kDouble, kLong}) {

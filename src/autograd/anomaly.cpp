@@ -56,7 +56,8 @@ std::string forward_op_name(const std::string& node_name) {
 }
 
 void Node::fill_anomaly_trace() {
-  if (!anomaly_trace_->empty()) return;
+  std::string& own = *extras_->anomaly_trace;
+  if (!own.empty()) return;
   // Continue the chain of the most recent input (the one the data flowed through last).
   const Node* from = nullptr;
   for (const Edge& e : next_edges_) {
@@ -67,7 +68,7 @@ void Node::fill_anomaly_trace() {
   std::string trace = from ? *from->anomaly_trace() + kArrow : std::string();
   trace += forward_op_name(name());
   bound(trace);
-  *anomaly_trace_ = std::move(trace);
+  own = std::move(trace);
 }
 
 }  // namespace tg::autograd

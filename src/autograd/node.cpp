@@ -15,7 +15,12 @@ thread_local std::vector<Node*>* deletion_queue = nullptr;
 }  // namespace
 
 Node::Node() : sequence_nr_(next_sequence_nr++) {
-  if (AnomalyMode::is_enabled()) anomaly_trace_ = std::make_unique<std::string>();
+  if (AnomalyMode::is_enabled()) extras().anomaly_trace = std::make_unique<std::string>();
+}
+
+Node::Extras& Node::extras() {
+  if (!extras_) extras_ = std::make_unique<Extras>();
+  return *extras_;
 }
 
 uint64_t Node::reserve_sequence_nr() { return next_sequence_nr++; }
@@ -62,17 +67,19 @@ size_t Node::save(const Tensor& t, bool is_output) {
 }
 
 unsigned Node::add_tensor_hook(uint32_t output_nr, TensorHook hook) {
-  unsigned h = next_hook_handle_++;
-  hooks_.push_back({h, output_nr, std::move(hook)});
+  Extras& x = extras();
+  unsigned h = x.next_hook_handle++;
+  x.hooks.push_back({h, output_nr, std::move(hook)});
   return h;
 }
 
 void Node::remove_tensor_hook(unsigned handle) {
-  std::erase_if(hooks_, [&](const HookEntry& e) { return e.handle == handle; });
+  if (extras_) std::erase_if(extras_->hooks, [&](const HookEntry& e) { return e.handle == handle; });
 }
 
 void Node::call_tensor_hooks(variable_list& grads) {
-  for (HookEntry& h : hooks_) {
+  if (!extras_) return;
+  for (HookEntry& h : extras_->hooks) {
     if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
     Tensor r = h.fn(grads[h.output_nr]);
     if (r.defined()) grads[h.output_nr] = std::move(r);
@@ -80,17 +87,21 @@ void Node::call_tensor_hooks(variable_list& grads) {
 }
 
 void Node::set_retained(uint32_t output_nr, TensorImpl* impl) {
-  for (auto& r : retained_)
+  Extras& x = extras();
+  for (auto& r : x.retained)
     if (r.impl == impl) return;
-  retained_.push_back({output_nr, impl});
+  x.retained.push_back({output_nr, impl});
 }
 
 void Node::clear_retained(uint32_t output_nr, TensorImpl* impl) {
-  std::erase_if(retained_, [&](const RetainedEntry& r) { return r.output_nr == output_nr && r.impl == impl; });
+  if (extras_)
+    std::erase_if(extras_->retained,
+                  [&](const RetainedEntry& r) { return r.output_nr == output_nr && r.impl == impl; });
 }
 
 void Node::store_retained_grads(const variable_list& grads, bool create_graph) {
-  for (auto& r : retained_) {
+  if (!extras_) return;
+  for (auto& r : extras_->retained) {
     if (r.output_nr >= grads.size() || !grads[r.output_nr].defined()) continue;
     AutogradMeta& m = AutogradMeta::get_or_create(r.impl);
     const Tensor& g = grads[r.output_nr];

@@ -30,6 +30,14 @@ void bind_data(py::module_& m) {
       .def_property_readonly("images", &D::datasets::MNIST::images)
       .def_property_readonly("targets", &D::datasets::MNIST::targets)
       .def_property_readonly("train", &D::datasets::MNIST::is_train)
+      .def("batch", [](const D::datasets::MNIST& d, std::vector<int64_t> indices) {
+        tg::data::Example<> e;
+        {
+          py::gil_scoped_release release;
+          e = d.batch(indices);
+        }
+        return py::make_tuple(wrap(e.data), wrap(e.target));
+      }, py::arg("indices"))
       .def("__len__", [](const D::datasets::MNIST& d) { return *d.size(); })
       .def("__getitem__", [](D::datasets::MNIST& d, int64_t i) {
         const auto n = static_cast<int64_t>(*d.size());
@@ -57,6 +65,13 @@ void bind_data(py::module_& m) {
         return std::make_shared<D::DataLoader>(images, targets, batch_size, shuffle, seed, drop_last);
       }), py::arg("images"), py::arg("targets"), py::arg("batch_size") = 1, py::arg("shuffle") = false,
            py::arg("seed") = 0, py::arg("drop_last") = false)
+      // From an MNIST dataset: batches converted from its pixel bytes, so the float32
+      // copy of the whole set (188 MB for the training set) is never made.
+      .def(py::init([](const D::datasets::MNIST& dataset, int64_t batch_size, bool shuffle, uint64_t seed,
+                       bool drop_last) {
+        return std::make_shared<D::DataLoader>(dataset, batch_size, shuffle, seed, drop_last);
+      }), py::arg("dataset"), py::arg("batch_size") = 1, py::arg("shuffle") = false, py::arg("seed") = 0,
+           py::arg("drop_last") = false)
       .def("__len__", &D::DataLoader::size)
       .def_property_readonly("batch_size", &D::DataLoader::batch_size)
       .def_property_readonly("epoch", &D::DataLoader::epoch)

@@ -4,6 +4,10 @@ a seeded batching DataLoader, both in C++; batches are (data, target) pairs.
     train = tensorgrad.data.MNIST("/usr/share/datasets/fashion-mnist", train=True)
     for images, labels in tensorgrad.data.DataLoader(train, batch_size=128, shuffle=True):
         ...                                     # images [B, 1, 28, 28] float32, labels [B] int64
+
+A DataLoader over an MNIST dataset converts each batch from the pixel bytes (as
+`MNIST.batch(indices)` does), so the float32 copy of the whole set (`images`, made
+on first access) is never needed.
 """
 from . import _C
 
@@ -36,7 +40,11 @@ class DataLoader:
         if not (hasattr(dataset, "images") and hasattr(dataset, "targets")):
             raise TypeError("DataLoader needs a dataset with `images` and `targets` tensors (MNIST, TensorDataset)")
         self.dataset = dataset
-        self._impl = _C._data.DataLoader(dataset.images, dataset.targets, batch_size, shuffle, seed, drop_last)
+        if isinstance(dataset, MNIST):
+            # Batches straight from the pixel bytes: no float32 copy of the whole set.
+            self._impl = _C._data.DataLoader(dataset, batch_size, shuffle, seed, drop_last)
+        else:
+            self._impl = _C._data.DataLoader(dataset.images, dataset.targets, batch_size, shuffle, seed, drop_last)
 
     @property
     def batch_size(self):

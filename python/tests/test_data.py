@@ -48,3 +48,23 @@ def test_fashion_mnist():
     assert np.bincount(test.targets.numpy(), minlength=10).tolist() == [1000] * 10
     with pytest.raises(RuntimeError, match="nowhere"):
         tg.data.MNIST("/nowhere")
+
+
+@pytest.mark.skipif(not os.path.isdir(FASHION), reason="dataset-fashion-mnist is not installed")
+def test_mnist_batches_come_from_the_pixel_bytes_with_the_same_values():
+    test = tg.data.MNIST(FASHION, train=False)
+    data, target = test.batch([9999, 0, 17])
+    assert data.shape == (3, 1, 28, 28) and data.dtype is tg.float32 and target.dtype is tg.int64
+    byte_loader = tg.data.DataLoader(test, batch_size=500, shuffle=True, seed=5)
+    float_loader = tg.data.DataLoader(tg.data.TensorDataset(test.images, test.targets), batch_size=500, shuffle=True,
+                                      seed=5)
+    images = test.images.numpy()
+    assert np.array_equal(data.numpy(), images[[9999, 0, 17]])
+    assert target.tolist() == test.targets.numpy()[[9999, 0, 17]].tolist()
+    batches = 0
+    for (a, la), (b, lb) in zip(byte_loader, float_loader):
+        assert np.array_equal(a.numpy(), b.numpy()) and la.tolist() == lb.tolist()
+        batches += 1
+    assert batches == len(byte_loader) == 20
+    with pytest.raises((IndexError, RuntimeError), match="10000"):
+        test.batch([10000])

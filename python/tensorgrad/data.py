@@ -37,14 +37,15 @@ class DataLoader:
     Each iteration is an epoch; with shuffle, epoch e's order depends on (seed, e) only."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, seed=0, drop_last=False):
-        if not (hasattr(dataset, "images") and hasattr(dataset, "targets")):
-            raise TypeError("DataLoader needs a dataset with `images` and `targets` tensors (MNIST, TensorDataset)")
         self.dataset = dataset
         if isinstance(dataset, MNIST):
-            # Batches straight from the pixel bytes: no float32 copy of the whole set.
+            # Batches straight from the pixel bytes: no float32 copy of the whole set
+            # (which even hasattr(dataset, "images") would make).
             self._impl = _C._data.DataLoader(dataset, batch_size, shuffle, seed, drop_last)
-        else:
-            self._impl = _C._data.DataLoader(dataset.images, dataset.targets, batch_size, shuffle, seed, drop_last)
+            return
+        if not (hasattr(dataset, "images") and hasattr(dataset, "targets")):
+            raise TypeError("DataLoader needs a dataset with `images` and `targets` tensors (MNIST, TensorDataset)")
+        self._impl = _C._data.DataLoader(dataset.images, dataset.targets, batch_size, shuffle, seed, drop_last)
 
     @property
     def batch_size(self):

@@ -1,5 +1,7 @@
 """tensorgrad.data: the Fashion-MNIST reader and the batching DataLoader."""
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -68,3 +70,18 @@ def test_mnist_batches_come_from_the_pixel_bytes_with_the_same_values():
     assert batches == len(byte_loader) == 20
     with pytest.raises((IndexError, RuntimeError), match="10000"):
         test.batch([10000])
+
+
+@pytest.mark.skipif(not os.path.isdir(FASHION), reason="dataset-fashion-mnist is not installed")
+def test_a_loader_over_mnist_never_makes_the_float_copy_of_the_set():
+    # The training set as float32 is 188 MB; the process that batches it from the
+    # pixel bytes peaked at 86 MiB here, and at 264 MiB through the float copy.
+    script = (
+        "import resource, tensorgrad as tg\n"
+        "train = tg.data.MNIST({!r}, train=True)\n"
+        "for i, (x, y) in enumerate(tg.data.DataLoader(train, batch_size=128, shuffle=True)):\n"
+        "    if i == 20: break\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n").format(FASHION)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert int(out.stdout) < 150

@@ -198,6 +198,22 @@ TEST_F(MnistFiles, ImagesAreMadeOnceAndMatchEveryBatch) {
   EXPECT_TRUE(MNIST(copy).get(2).data.equal(all[2]));
 }
 
+TEST_F(MnistFiles, InPlaceEditsOfImagesReachGetBatchAndTheDataLoader) {
+  // As in libtorch, whose get() reads its image tensor: a normalisation done in
+  // place on images() is what every later sample and batch carries.
+  write_train(6, false);
+  MNIST ds(dir.string());
+  const float before = ds.batch({4}).data[0][0][3][9].item<float>();
+  EXPECT_EQ(before, static_cast<float>(pixel(4, 3, 9)) / 255.0f);
+  Tensor images = ds.images();  // shares the dataset's tensor
+  images.sub_(0.5).mul_(2);
+  const float after = (before - 0.5f) * 2;
+  EXPECT_EQ(ds.batch({4}).data[0][0][3][9].item<float>(), after);
+  EXPECT_EQ(ds.get(4).data[0][3][9].item<float>(), after);
+  data::DataLoader loader(ds, 6, false, 0, false);
+  EXPECT_TRUE((*loader.begin()).data.equal(ds.images()));
+}
+
 // ---- missing and corrupt files ------------------------------------------------------------
 
 TEST_F(MnistFiles, MissingDirectoryNamesItAndTheInstallCommand) {

@@ -136,7 +136,9 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
   };
   const int saved_threads = get_num_threads();
   set_num_threads(2);
-  for (const Shape& s : {Shape{256, 784, 32}, Shape{64, 512, 256}, Shape{512, 64, 256}}) {
+  // The last shape has a small inner dimension but one block of rows: it is cut by
+  // columns, so that both threads get work.
+  for (const Shape& s : {Shape{256, 784, 32}, Shape{64, 512, 256}, Shape{512, 64, 256}, Shape{64, 20000, 8}}) {
     for (int flags = 0; flags < 4; ++flags) {
       const bool trans_a = flags & 1, trans_b = flags & 2;
       const float beta = trans_a == trans_b ? 0.0f : 1.0f;

@@ -228,6 +228,7 @@ TEST(Threads, KernelsSharedByApplicationThreadsGiveTheSerialResults) {
 // together they cover it once (sorted, the caller's then the helpers' chunks are
 // contiguous).
 TEST(Threads, TheCallerRunsTheFrontOfAParallelRangeAndHelpersTheBack) {
+  const int saved_threads = get_num_threads();
   set_num_threads(2);
   const int64_t n = 8 * core::kElementwiseGrain;
   int helper_chunks = 0;
@@ -257,4 +258,5 @@ TEST(Threads, TheCallerRunsTheFrontOfAParallelRangeAndHelpersTheBack) {
   }
   // Two threads were asked for; the helper, once started, takes some of the work.
   EXPECT_GT(helper_chunks, 0);
+  set_num_threads(saved_threads);
 }

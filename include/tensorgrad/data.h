@@ -37,7 +37,9 @@ namespace datasets {
 // The pixels are kept as the file's bytes (a quarter of float32's memory: 47 MB rather
 // than 188 MB for Fashion-MNIST's training set); get(), batch() and the DataLoader
 // convert the images they return. images() makes the float32 tensor of all images on
-// its first call. Copies of a dataset share the pixels.
+// its first call; from then on get(), batch() and the DataLoader read that tensor, so
+// they see in-place edits of it (such as normalisation). Copies of a dataset share
+// the pixels.
 class MNIST {
  public:
   enum class Mode { kTrain, kTest };

@@ -1,6 +1,7 @@
 // tg::data::datasets::MNIST: the image file's bytes, converted to float32 a batch at a time,
 // and one label tensor.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <mutex>
 #include <numeric>
@@ -60,10 +61,15 @@ Tensor read_labels(const std::string& path) {
 }  // namespace
 
 // The image file's bytes, and the float32 tensor of all images once images() made it.
+// From then on get() and batch() read that tensor, as libtorch's read its image
+// tensor, so that in-place edits of images() (normalisation) reach them too.
 struct MNIST::Pixels {
   idx::File file;
   std::once_flag images_made;
+  std::atomic<bool> images_ready{false};
   Tensor images;
+
+  const Tensor* made_images() const { return images_ready.load(std::memory_order_acquire) ? &images : nullptr; }
 
   int64_t count() const { return file.dims[0]; }
 
@@ -99,6 +105,7 @@ Example<> MNIST::get(size_t index) {
                  " out of range for tensor of size [", pixels_->count(), ", 1, ", kRows, ", ", kCols,
                  "] at dimension 0");
   const auto row = static_cast<int64_t>(index);
+  if (const Tensor* images = pixels_->made_images()) return {(*images)[row], targets_[row]};
   return {pixels_->to_float(&row, 1)[0], targets_[row]};
 }
 
@@ -108,7 +115,9 @@ Example<> MNIST::batch(IntArrayRef indices) const {
     TG_CHECK_INDEX(i >= 0 && i < pixels_->count(), "MNIST::batch: index ", i, " is out of bounds for ",
                    pixels_->count(), " samples");
   }
-  return {pixels_->to_float(indices.data(), n), gather_rows(targets_, indices.data(), n)};
+  const Tensor* images = pixels_->made_images();
+  return {images ? gather_rows(*images, indices.data(), n) : pixels_->to_float(indices.data(), n),
+          gather_rows(targets_, indices.data(), n)};
 }
 
 optional<size_t> MNIST::size() const { return static_cast<size_t>(pixels_->count()); }
@@ -121,6 +130,7 @@ const Tensor& MNIST::images() const {
     std::vector<int64_t> all(static_cast<size_t>(p.count()));
     std::iota(all.begin(), all.end(), int64_t{0});
     p.images = p.to_float(all.data(), p.count());
+    p.images_ready.store(true, std::memory_order_release);
   });
   return p.images;
 }

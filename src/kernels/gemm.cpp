@@ -101,14 +101,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // GFLOP/s in 8 blocks and at 121-139 in 2, as fast as oneDNN's or OpenBLAS's own
   // two threads.
   // A product whose inner dimension is the smallest (a weight gradient over a
-  // batch) is cut by rows: each thread then writes one contiguous part of the
-  // gradient, the part it will accumulate and update (Note [Chunk affinity] in
-  // core/parallel.cpp).
-  const bool by_columns = N >= M && K >= std::min(M, N);
-  const int64_t extent = by_columns ? N : M, unit = 64;
+  // batch) is cut by rows when there are rows for every thread: each thread then
+  // writes one contiguous part of the gradient, the part it will accumulate and
+  // update (Note [Chunk affinity] in core/parallel.cpp).
+  constexpr int64_t unit = 64;
+  const int64_t threads = core::num_threads();
+  const bool rows_for_affinity = K < std::min(M, N) && (M + unit - 1) / unit >= threads;
+  const bool by_columns = N >= M && !rows_for_affinity;
+  const int64_t extent = by_columns ? N : M;
   const int64_t units = (extent + unit - 1) / unit;
   const int64_t unit_work = work / extent * unit;
-  const int64_t threads = core::num_threads();
   const int64_t grain = std::max((kMinGemmChunkWork + unit_work - 1) / unit_work, (units + threads - 1) / threads);
   core::parallel_for(units, grain, [&](int64_t b, int64_t e) {
     const int64_t first = b * unit, count = std::min(extent, e * unit) - first;

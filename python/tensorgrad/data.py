@@ -6,8 +6,9 @@ a seeded batching DataLoader, both in C++; batches are (data, target) pairs.
         ...                                     # images [B, 1, 28, 28] float32, labels [B] int64
 
 A DataLoader over an MNIST dataset converts each batch from the pixel bytes (as
-`MNIST.batch(indices)` does), so the float32 copy of the whole set (`images`, made
-on first access) is never needed.
+`MNIST.batch(indices)` does), so the float32 copy of the whole set is made only if
+`images` is accessed; from then on batches are read from it, in-place edits
+(normalisation) included.
 """
 from . import _C
 

@@ -74,10 +74,10 @@ class Pool {
     chunk_.store(chunk, std::memory_order_relaxed);
     helpers_.store(threads - 1, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
+    chunks_.store(static_cast<uint32_t>(chunks), std::memory_order_relaxed);
     ++generation_;
     // The job's fields above are published by this release store; a helper reads
     // them only after claiming a chunk of this generation.
-    chunks_.store(static_cast<uint32_t>(chunks), std::memory_order_relaxed);
     claim_.store(generation_ << 32 | chunks << 16, std::memory_order_release);
     epoch_.fetch_add(1);
     if (sleeping_.load() > 0) epoch_.notify_all();

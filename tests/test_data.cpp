@@ -205,8 +205,7 @@ TEST_F(MnistFiles, InPlaceEditsOfImagesReachGetBatchAndTheDataLoader) {
   MNIST ds(dir.string());
   const float before = ds.batch({4}).data[0][0][3][9].item<float>();
   EXPECT_EQ(before, static_cast<float>(pixel(4, 3, 9)) / 255.0f);
-  Tensor images = ds.images();  // shares the dataset's tensor
-  images.sub_(0.5).mul_(2);
+  ds.images().sub_(0.5).mul_(2);
   const float after = (before - 0.5f) * 2;
   EXPECT_EQ(ds.batch({4}).data[0][0][3][9].item<float>(), after);
   EXPECT_EQ(ds.get(4).data[0][3][9].item<float>(), after);

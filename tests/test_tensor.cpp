@@ -5,6 +5,8 @@
 // test_tensor_torch.cpp).
 #include <cstdint>
 #include <sstream>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.h"
@@ -306,6 +308,41 @@ TEST(Views, ViewsShareTheVersionCounter) {
   v.add_(1);
   EXPECT_EQ(b._version(), before + 1);
   EXPECT_EQ(v._version(), b._version());
+}
+
+// The in-place methods are const, as libtorch's: they change the data and history
+// behind a handle, never the handle, so libtorch's idioms compile, such as zeroing a
+// gradient through grad() (a const Tensor&) or normalising a batch held as const.
+TEST(InPlace, MethodsEditTheDataBehindAConstHandle) {
+  static_assert(std::is_same_v<decltype(std::declval<const Tensor&>().mul_(2)), Tensor&>);
+  static_assert(std::is_same_v<decltype(std::declval<const Tensor&>().requires_grad_()), const Tensor&>);
+  Tensor t = tensor({1.0, 2.0, 3.0});
+  const Tensor& handle = t;
+  handle.add_(1).mul_(3).sub_(1, 2).div_(4);
+  EXPECT_TENSOR(t, {3}, {1.0, 1.75, 2.5});
+  EXPECT_EQ(t._version(), 4u);
+
+  Tensor u = zeros({3});
+  const Tensor& target = u;
+  target.fill_(7);
+  EXPECT_TENSOR(u, {3}, {7, 7, 7});
+  target.copy_(t);
+  EXPECT_TENSOR(u, {3}, {1.0, 1.75, 2.5});
+  target.zero_();
+  EXPECT_TENSOR(u, {3}, {0, 0, 0});
+
+  Tensor w = tensor({1.0, 2.0});
+  const Tensor& leaf = w;
+  leaf.requires_grad_();
+  (w * w).sum().backward();
+  EXPECT_TENSOR(w.grad(), {2}, {2, 4});
+  w.grad().zero_();
+  EXPECT_TENSOR(w.grad(), {2}, {0, 0});
+
+  const Tensor y = w * 2;
+  y.detach_();
+  EXPECT_FALSE(y.requires_grad());
+  EXPECT_EQ(y.grad_fn(), nullptr);
 }
 
 // ---- reshape, view, contiguous -----------------------------------------------------------------------------

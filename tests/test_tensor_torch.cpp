@@ -11,6 +11,8 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "support/test_support.h"
@@ -215,6 +217,31 @@ TEST(ViewLayout, WritesThroughViewsReachTheBaseAsInLibtorch) {
     rb.reshape({-1}).narrow(0, 0, 1).add_(100);
     EXPECT_EQ(tg::testing::values(tb), torch_values(rb)) << base_name(base);
   }
+}
+
+// One source for both libraries: in-place edits through const references (libtorch's
+// in-place methods are const), including the gradient reached through grad().
+template <class Tensor>
+void edit_through_const_references(const Tensor& t, const Tensor& w) {
+  t.add_(1).mul_(3).sub_(1, 2).div_(4);
+  w.requires_grad_();
+  (w * t).sum().backward();
+  w.grad().mul_(10).add_(t);
+}
+
+TEST(InPlace, ConstReferencesEditTheSameValuesAsInLibtorch) {
+  static_assert(std::is_same_v<decltype(std::declval<const torch::Tensor&>().add_(1)), torch::Tensor&>);
+  static_assert(std::is_same_v<decltype(std::declval<const tg::Tensor&>().add_(1)), tg::Tensor&>);
+  static_assert(std::is_same_v<decltype(std::declval<const torch::Tensor&>().requires_grad_()),
+                               const torch::Tensor&>);
+  static_assert(std::is_same_v<decltype(std::declval<const tg::Tensor&>().requires_grad_()), const tg::Tensor&>);
+  const tg::Tensor t = tg::tensor({1.0, 2.0, 3.0}), w = tg::tensor({0.5, -1.0, 2.0});
+  const torch::Tensor rt = torch::tensor({1.0, 2.0, 3.0}), rw = torch::tensor({0.5, -1.0, 2.0});
+  edit_through_const_references(t, w);
+  edit_through_const_references(rt, rw);
+  EXPECT_EQ(tg::testing::values(t), torch_values(rt));
+  EXPECT_EQ(tg::testing::values(w.grad()), torch_values(rw.grad()));
+  EXPECT_EQ(tg::testing::values(w.grad()), (std::vector<double>{11.0, 19.25, 27.5}));
 }
 
 // contiguous() returns the tensor itself when it is contiguous, a copy otherwise.

@@ -67,12 +67,12 @@ class Tensor {
   Tensor to(ScalarType dtype, bool non_blocking = false, bool copy = false) const;
   Tensor to(TensorOptions options, bool non_blocking = false, bool copy = false) const;
   Tensor detach() const;
-  Tensor& detach_();
+  Tensor& detach_() const;
 
   // ---- autograd ----------------------------------------------------------
   bool requires_grad() const;
-  Tensor& requires_grad_(bool requires_grad = true);
-  Tensor& set_requires_grad(bool requires_grad);
+  const Tensor& requires_grad_(bool requires_grad = true) const;
+  const Tensor& set_requires_grad(bool requires_grad) const;
   bool is_leaf() const;
   const Tensor& grad() const;
   Tensor& mutable_grad() const;
@@ -121,17 +121,19 @@ class Tensor {
   Tensor minimum(const Tensor& other) const;
 
   // ---- in-place (bump the version counter) --------------------------------
-  Tensor& add_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& add_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1);
-  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1);
-  Tensor& mul_(const Tensor& other);
-  Tensor& mul_(const Scalar& other);
-  Tensor& div_(const Tensor& other);
-  Tensor& div_(const Scalar& other);
-  Tensor& zero_();
-  Tensor& fill_(const Scalar& value);
-  Tensor& copy_(const Tensor& src, bool non_blocking = false);
+  // const as in libtorch: they change the data a Tensor handle points to, not the
+  // handle, so `x.grad().zero_()` and edits of a `const Tensor&` compile.
+  Tensor& add_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& add_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Tensor& other, const Scalar& alpha = 1) const;
+  Tensor& sub_(const Scalar& other, const Scalar& alpha = 1) const;
+  Tensor& mul_(const Tensor& other) const;
+  Tensor& mul_(const Scalar& other) const;
+  Tensor& div_(const Tensor& other) const;
+  Tensor& div_(const Scalar& other) const;
+  Tensor& zero_() const;
+  Tensor& fill_(const Scalar& value) const;
+  Tensor& copy_(const Tensor& src, bool non_blocking = false) const;
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(const Scalar& other) { return add_(other); }
   Tensor& operator-=(const Tensor& other) { return sub_(other); }

@@ -13,7 +13,7 @@ const intrusive_ptr<autograd::Node> kNoNode;
 
 bool Tensor::requires_grad() const { return autograd::requires_grad(*this); }
 
-Tensor& Tensor::requires_grad_(bool requires_grad) {
+const Tensor& Tensor::requires_grad_(bool requires_grad) const {
   AutogradMeta* m = AutogradMeta::find(*this);
   if (m && m->grad_fn) {
     TG_CHECK(requires_grad, autograd::messages::kRequiresGradNonLeaf);
@@ -28,7 +28,7 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
   return *this;
 }
 
-Tensor& Tensor::set_requires_grad(bool requires_grad) { return requires_grad_(requires_grad); }
+const Tensor& Tensor::set_requires_grad(bool requires_grad) const { return requires_grad_(requires_grad); }
 
 bool Tensor::is_leaf() const {
   const AutogradMeta* m = AutogradMeta::find(*this);
@@ -100,14 +100,14 @@ Tensor Tensor::detach() const {
   return Tensor(make_intrusive<TensorImpl>(i->storage, i->dtype, i->sizes, i->strides, i->storage_offset));
 }
 
-Tensor& Tensor::detach_() {
+Tensor& Tensor::detach_() const {
   if (AutogradMeta* m = AutogradMeta::find(*this)) {
     TG_CHECK(!m->is_view, "Can't detach views in-place. Use detach() instead.");
     m->grad_fn = nullptr;
     m->requires_grad = false;
     m->output_nr = 0;
   }
-  return *this;
+  return const_cast<Tensor&>(*this);  // libtorch's signature: const, returning a mutable handle
 }
 
 }  // namespace tg

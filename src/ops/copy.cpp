@@ -186,7 +186,7 @@ Tensor Tensor::to(TensorOptions options, bool non_blocking, bool copy) const {
 namespace {
 // fill_ and zero_: libtorch 1.13 names the node of fill_(Scalar) FillBackward2 and
 // that of zero_ ZeroBackward0; both send a zero gradient back.
-Tensor& fill_recording(Tensor& self, const Scalar& value, const char* node_name) {
+Tensor& fill_recording(const Tensor& self, const Scalar& value, const char* node_name) {
   ops::check_inplace(self);
   ops::bump_version(self);
   ops::fill_raw(self, value);
@@ -197,15 +197,15 @@ Tensor& fill_recording(Tensor& self, const Scalar& value, const char* node_name)
     }, self);
     autograd::set_history(self, node);
   }
-  return self;
+  return ops::as_mutable(self);
 }
 }  // namespace
 
-Tensor& Tensor::fill_(const Scalar& value) { return fill_recording(*this, value, "FillBackward2"); }
+Tensor& Tensor::fill_(const Scalar& value) const { return fill_recording(*this, value, "FillBackward2"); }
 
-Tensor& Tensor::zero_() { return fill_recording(*this, 0, "ZeroBackward0"); }
+Tensor& Tensor::zero_() const { return fill_recording(*this, 0, "ZeroBackward0"); }
 
-Tensor& Tensor::copy_(const Tensor& src, bool) {
+Tensor& Tensor::copy_(const Tensor& src, bool) const {
   // libtorch's wording: the broadcast of self and src, which must be self's shape.
   const DimVector shape = core::broadcast_shapes(sizes(), src.sizes());
   TG_CHECK(shape.ref().equals(sizes()), "output with shape ", sizes(), " doesn't match the broadcast shape ",
@@ -221,7 +221,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool) {
     }, *this, src);
     autograd::set_history(*this, node);
   }
-  return *this;
+  return ops::as_mutable(*this);
 }
 
 }  // namespace tg

@@ -33,7 +33,7 @@ void check_inplace(const Tensor& self) {
 // view whose base_history_version differs raises when autograd uses it
 // (gradient_edge), instead of sending its gradient down the old history. Views of
 // a tensor that did not require grad carry no autograd state and are not caught.
-void commit_inplace(Tensor& self, const Tensor& result) {
+void commit_inplace(const Tensor& self, const Tensor& result) {
   bump_version(self);
   copy_raw(self, result);
   if (needs_tangent(result)) set_tangent(self, result, [](const Tensor& t) { return t; });
@@ -91,7 +91,7 @@ Tensor recorded_operand(const Tensor& self, const Tensor& other) {
 
 // self = op(self, other) computed in self's dtype, in place.
 template <class Op>
-void apply_inplace(Tensor& self, const Tensor& other, const Op& op) {
+void apply_inplace(const Tensor& self, const Tensor& other, const Op& op) {
   const ScalarType t = self.dtype();
   Tensor o = cast(unaliased(self, other), t);
   kernels::visit(t, [&](auto tag) {
@@ -101,7 +101,7 @@ void apply_inplace(Tensor& self, const Tensor& other, const Op& op) {
 }
 
 template <class Op>
-void apply_inplace_scalar(Tensor& self, const Scalar& s, const Op& op) {
+void apply_inplace_scalar(const Tensor& self, const Scalar& s, const Op& op) {
   kernels::visit(self.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = s.to<T>();
@@ -124,12 +124,12 @@ T wrap_mul(T x, T y) {
 
 }  // namespace
 
-Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
+Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
   check_inplace_operand(*this, other, result_type(*this, other));
   if (needs_record(*this, other)) {
     check_inplace(*this);
     commit_inplace(*this, tg::add(*this, other, alpha));
-    return *this;
+    return as_mutable(*this);
   }
   check_inplace(*this);
   bump_version(*this);
@@ -139,10 +139,10 @@ Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) {
     Tensor scaled = tg::mul(other, alpha);
     apply_inplace(*this, scaled, [](auto x, auto y) { return wrap_add(x, y); });
   }
-  return *this;
+  return as_mutable(*this);
 }
 
-Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
+Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) const {
   const Scalar s = alpha.toDouble() == 1.0                                ? other
                    : (other.isFloatingPoint() || alpha.isFloatingPoint()) ? Scalar(other.toDouble() * alpha.toDouble())
                                                                           : Scalar(other.toLong() * alpha.toLong());
@@ -151,91 +151,91 @@ Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) {
   if (needs_record(*this)) {
     check_inplace(*this);
     commit_inplace(*this, tg::add(*this, s));
-    return *this;
+    return as_mutable(*this);
   }
   check_inplace(*this);
   bump_version(*this);
   apply_inplace_scalar(*this, s, [](auto x, auto y) { return wrap_add(x, y); });
-  return *this;
+  return as_mutable(*this);
 }
 
 // sub's checks (no bool operands) and, with autograd, sub's node (SubBackward0/1);
 // otherwise the kernel of add_.
-Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) {
+Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
   if (dtype() == kBool || other.dtype() == kBool || needs_record(*this, other)) {
     check_inplace_operand(*this, other, result_type(*this, other));
     check_inplace(*this);
     commit_inplace(*this, tg::sub(*this, other, alpha));
-    return *this;
+    return as_mutable(*this);
   }
   return add_(other, -alpha);
 }
-Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) {
+Tensor& Tensor::sub_(const Scalar& other, const Scalar& alpha) const {
   if (dtype() == kBool || other.isBoolean() || needs_record(*this)) {
     TG_CHECK(can_cast(result_type(*this, other), dtype()), "result type ", result_type(*this, other),
              " can't be cast to the desired output type ", dtype());
     check_inplace(*this);
     commit_inplace(*this, tg::sub(*this, other, alpha));
-    return *this;
+    return as_mutable(*this);
   }
   return add_(-other, alpha);
 }
 
-Tensor& Tensor::mul_(const Tensor& other) {
+Tensor& Tensor::mul_(const Tensor& other) const {
   check_inplace_operand(*this, other, result_type(*this, other));
   if (needs_record(*this, other)) {
     check_inplace(*this);
     // mul's backward for `other` needs self's old value: keep a copy of it.
     Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
     commit_inplace(*this, tg::mul(old, recorded_operand(*this, other)));
-    return *this;
+    return as_mutable(*this);
   }
   check_inplace(*this);
   bump_version(*this);
   apply_inplace(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
-  return *this;
+  return as_mutable(*this);
 }
 
-Tensor& Tensor::mul_(const Scalar& other) {
+Tensor& Tensor::mul_(const Scalar& other) const {
   TG_CHECK(can_cast(result_type(*this, other), dtype()), "result type ", result_type(*this, other),
            " can't be cast to the desired output type ", dtype());
   if (needs_record(*this)) {
     check_inplace(*this);
     commit_inplace(*this, tg::mul(*this, other));
-    return *this;
+    return as_mutable(*this);
   }
   check_inplace(*this);
   bump_version(*this);
   apply_inplace_scalar(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
-  return *this;
+  return as_mutable(*this);
 }
 
-Tensor& Tensor::div_(const Tensor& other) {
+Tensor& Tensor::div_(const Tensor& other) const {
   check_inplace_operand(*this, other, core::to_floating(result_type(*this, other)));
   if (needs_record(*this, other)) {
     check_inplace(*this);
     Tensor old = autograd::requires_grad(other) ? tg::clone(*this) : *this;
     commit_inplace(*this, tg::div(old, recorded_operand(*this, other)));
-    return *this;
+    return as_mutable(*this);
   }
   check_inplace(*this);
   bump_version(*this);
   apply_inplace(*this, other, [](auto x, auto y) { return x / y; });
-  return *this;
+  return as_mutable(*this);
 }
 
-Tensor& Tensor::div_(const Scalar& other) {
+Tensor& Tensor::div_(const Scalar& other) const {
   TG_CHECK(can_cast(core::to_floating(result_type(*this, other)), dtype()), "result type ",
            core::to_floating(result_type(*this, other)), " can't be cast to the desired output type ", dtype());
   if (needs_record(*this)) {
     check_inplace(*this);
     commit_inplace(*this, tg::div(*this, other));
-    return *this;
+    return as_mutable(*this);
   }
   check_inplace(*this);
   bump_version(*this);
   apply_inplace_scalar(*this, other, [](auto x, auto y) { return x / y; });
-  return *this;
+  return as_mutable(*this);
 }
 
 }  // namespace tg

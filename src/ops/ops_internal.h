@@ -44,7 +44,10 @@ void check_inplace(const Tensor& self);
 inline void bump_version(const Tensor& self) { ++self.unsafeGetTensorImpl()->storage->version; }
 // Makes self's history that of `result` (an out-of-place result computed for an
 // in-place op) and writes result's values into self.
-void commit_inplace(Tensor& self, const Tensor& result);
+void commit_inplace(const Tensor& self, const Tensor& result);
+// The handle an in-place method returns: the methods are const, as libtorch's, since
+// they change the tensor's data and history, never the handle itself.
+inline Tensor& as_mutable(const Tensor& self) { return const_cast<Tensor&>(self); }
 
 // Marks a view of a tensor that requires grad, so in-place ops on it are refused
 // (Note [In-place on views]).

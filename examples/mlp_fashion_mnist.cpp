@@ -1,5 +1,6 @@
 // The MLP of `tensorgrad train` (784-256-128-10, ReLU) in libtorch style: a module
-// with TORCH_MODULE, SGD with momentum, the DataLoader, three epochs, test accuracy.
+// with TORCH_MODULE, SGD with momentum, the DataLoader, three epochs, test accuracy,
+// the images standardised as `tensorgrad train` standardises them.
 // Usage: example_mlp_fashion_mnist [DATA_DIR]   (default /usr/share/datasets/fashion-mnist)
 #include <tensorgrad/tensorgrad.h>
 
@@ -19,6 +20,9 @@ struct NetImpl : tg::nn::Module {
 };
 TORCH_MODULE(Net);
 
+// Pixels in [0, 1] standardised with the training set's mean and standard deviation.
+tg::Tensor standardised(const tg::Tensor& images) { return (images - 0.2860) / 0.3530; }
+
 int main(int argc, char** argv) try {
   using tg::data::datasets::MNIST;
   const char* root = argc > 1 ? argv[1] : "/usr/share/datasets/fashion-mnist";
@@ -33,16 +37,19 @@ int main(int argc, char** argv) try {
     double loss_sum = 0;
     for (auto& batch : loader) {
       optimizer.zero_grad();
-      tg::Tensor loss = tg::nn::functional::cross_entropy(net->forward(batch.data), batch.target);
+      tg::Tensor loss = tg::nn::functional::cross_entropy(net->forward(standardised(batch.data)), batch.target);
       loss.backward();
       optimizer.step();
       loss_sum += loss.item<double>();
     }
     tg::NoGradGuard no_grad;
     net->eval();
-    tg::Tensor correct = net->forward(test_set.images()).argmax(1).eq(test_set.targets()).sum();
+    int64_t correct = 0;
+    for (auto& batch : tg::data::DataLoader(test_set, /*batch_size=*/1000)) {
+      correct += net->forward(standardised(batch.data)).argmax(1).eq(batch.target).sum().item<int64_t>();
+    }
     std::printf("epoch %d: train loss %.4f, test accuracy %.2f%%\n", epoch, loss_sum / loader.size(),
-                100.0 * correct.item<double>() / test_set.images().size(0));
+                100.0 * static_cast<double>(correct) / static_cast<double>(*test_set.size()));
   }
 } catch (const tg::Error& e) {
   std::fprintf(stderr, "%s\n", e.what());

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -453,6 +454,39 @@ TEST(CliModels, EvaluateModelCountsEveryBatch) {
   EXPECT_DOUBLE_EQ(m.accuracy(), 0.6);
   EXPECT_FALSE(model->is_training());
   EXPECT_TRUE(GradMode::is_enabled());
+}
+
+// Writes a test split of three 28x28 images, image i holding pixel value 50 * i
+// everywhere, with labels 4, 5, 6 (the IDX format: big-endian magic and sizes).
+void write_test_split(const std::filesystem::path& dir) {
+  auto header = [](std::ofstream& out, std::vector<uint32_t> fields) {
+    for (uint32_t v : fields)
+      for (int shift = 24; shift >= 0; shift -= 8) out.put(static_cast<char>((v >> shift) & 0xff));
+  };
+  std::filesystem::create_directories(dir);
+  std::ofstream images(dir / "t10k-images-idx3-ubyte", std::ios::binary);
+  header(images, {0x803, 3, 28, 28});
+  for (int i = 0; i < 3; ++i) images << std::string(28 * 28, static_cast<char>(50 * i));
+  std::ofstream labels(dir / "t10k-labels-idx1-ubyte", std::ios::binary);
+  header(labels, {0x801, 3});
+  labels << '\x04' << '\x05' << '\x06';
+}
+
+TEST(CliData, SplitBatchesAreStandardisedWithTheTrainingSetsStatistics) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "tg_cli_split";
+  write_test_split(dir);
+  const Split split = load_split(dir.string(), /*train=*/false, /*limit=*/2);
+  EXPECT_EQ(split.size(), 2);
+  const data::Batch b = split.batch({1, 0});
+  ASSERT_EQ(b.data.sizes().vec(), (std::vector<int64_t>{2, 1, 28, 28}));
+  const double pixel1 = (50.0 / 255.0 - 0.2860) / 0.3530, pixel0 = -0.2860 / 0.3530;
+  EXPECT_NEAR(b.data[0].min().item<double>(), pixel1, 1e-6);
+  EXPECT_NEAR(b.data[0].max().item<double>(), pixel1, 1e-6);
+  EXPECT_NEAR(b.data[1].min().item<double>(), pixel0, 1e-6);
+  EXPECT_NEAR(b.data[1].max().item<double>(), pixel0, 1e-6);
+  EXPECT_EQ(b.target[0].item<int64_t>(), 5);
+  EXPECT_EQ(b.target[1].item<int64_t>(), 4);
+  std::filesystem::remove_all(dir);
 }
 
 // ---- graph ---------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ namespace tg::cli {
 CommandSpec evaluate_spec() {
   CommandSpec spec{"evaluate", "evaluate saved weights on the Fashion-MNIST test set",
                    "Evaluates saved weights (tensorgrad train's model.safetensors) on the Fashion-MNIST\n"
-                   "test set: prints the accuracy and the confusion matrix.",
+                   "test set, its images standardised as `train` standardises them: prints the accuracy\n"
+                   "and the confusion matrix.",
                    {}};
   using K = ValueKind;
   spec.options = {

@@ -20,6 +20,12 @@ Split load_split(const std::string& dir, bool train, std::optional<int64_t> limi
   return {dataset, std::min(size, limit.value_or(size))};
 }
 
+data::Batch Split::batch(IntArrayRef indices) const {
+  data::Batch b = dataset.batch(indices);
+  b.data.sub_(kPixelMean).div_(kPixelStd);
+  return b;
+}
+
 ConfusionMatrix evaluate_model(nn::Sequential& model, data::DataLoader batches) {
   NoGradGuard no_grad;
   model->eval();

@@ -62,7 +62,9 @@ CommandSpec train_spec() {
                    "Writes metrics.csv (epoch, train_loss, test_accuracy, seconds), the final weights\n"
                    "as model.safetensors and curves.svg (loss and accuracy per epoch) to --out.\n"
                    "mlp is 784-256-128-10 with ReLU; cnn is conv 32 3x3, max-pool 2, conv 64 3x3,\n"
-                   "max-pool 2, linear 128, linear 10 (ReLU after each conv and the hidden linear).",
+                   "max-pool 2, linear 128, linear 10 (ReLU after each conv and the hidden linear).\n"
+                   "Pixels are scaled to [0, 1], then standardised with the training set's mean 0.2860\n"
+                   "and standard deviation 0.3530 (as `evaluate` does).",
                    {}};
   using K = ValueKind;
   spec.options = {

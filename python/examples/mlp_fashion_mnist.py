@@ -12,6 +12,14 @@ import tensorgrad as tg
 import tensorgrad.nn.functional as F
 from tensorgrad import nn
 
+# The training images' pixel mean and standard deviation: images are standardised
+# with them, as `tensorgrad train` does, so the saved weights suit `tensorgrad evaluate`.
+PIXEL_MEAN, PIXEL_STD = 0.2860, 0.3530
+
+
+def standardised(images):
+    return (images - PIXEL_MEAN) / PIXEL_STD
+
 CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
 
@@ -34,7 +42,7 @@ def accuracy(model, dataset, batch_size=1000):
     model.eval()
     correct = 0
     for images, labels in tg.data.DataLoader(dataset, batch_size=batch_size):
-        correct += model(images).argmax(1).eq(labels).sum().item()
+        correct += model(standardised(images)).argmax(1).eq(labels).sum().item()
     model.train()
     return correct / len(dataset)
 
@@ -66,7 +74,7 @@ def main():
         start, total, steps = time.perf_counter(), 0.0, 0
         for images, labels in loader:
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(images), labels)
+            loss = F.cross_entropy(model(standardised(images)), labels)
             loss.backward()
             optimizer.step()
             total += loss.item()
@@ -77,7 +85,7 @@ def main():
 
     with tg.no_grad():
         image, label = test[0]
-        guess = model(image.unsqueeze(0)).argmax(1).item()
+        guess = model(standardised(image.unsqueeze(0))).argmax(1).item()
     print("first test image: {} (predicted {})".format(CLASSES[label.item()], CLASSES[guess]))
     if args.save:
         tg.save(model, args.save)

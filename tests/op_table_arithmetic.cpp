@@ -17,7 +17,9 @@ TG_OP_TABLE_AREA(arithmetic) {
       .sample("float32_plus_double_0dim", {constant(tensor({1.5, -2.0}, kFloat)), constant(tensor(2.25, kDouble))})
       .sample("bool_plus_int", {constant(tensor({true, false, true})), constant(tensor({4, 5, 6}))})
       .error("shape_mismatch", {normal({2, 3}), normal({4})},
-             "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1");
+             "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1")
+      .error("two_mismatched_dims_name_the_last", {normal({2, 3}), normal({3, 2})},
+             "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 1");
   add(TG_OP("add_alpha", T::add(x[0], x[1], 2.5)))
       .sample("broadcast", {normal({2, 3}), normal({2, 1})})
       .error("float_alpha_on_ints", {constant(tensor({1, 2})), constant(tensor({3, 4}))}, "For integral input tensors, argument alpha must not be a floating point number.");

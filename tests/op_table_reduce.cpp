@@ -104,17 +104,31 @@ TG_OP_TABLE_AREA(reduce) {
       .sample("int_tensor", {constant(tensor({{1, 2}, {3, 4}}))});
   add(TG_OP("logsumexp_keepdim_negative", T::logsumexp(x[0], {-1}, true))).sample("cube", {normal({2, 3, 2})});
   add(TG_OP("logsumexp_dims", x[0].logsumexp(std::vector<int64_t>{0, 2}))).sample("cube", {normal({2, 3, 2})});
+  // Integer inputs need a dtype: without one libtorch names the kernel that refuses them.
+  const Tensor int_matrix = tensor({{1, 2, 3}, {4, 5, 6}});
   add(TG_OP("softmax", T::softmax(x[0], -1)))
       .sample("matrix", {normal({2, 3})})
       .sample("large_logits", {values(large)})
-      .sample("middle_dim", {normal({2, 3, 2})});
-  add(TG_OP("softmax_dim0", x[0].softmax(0))).sample("cube", {normal({3, 2, 2})});
-  add(TG_OP("softmax_dtype", T::softmax(x[0], 1, T::kFloat64))).sample("matrix", {normal({2, 3})});
+      .sample("middle_dim", {normal({2, 3, 2})})
+      .sample("empty_int_tensor", {constant(zeros({0}, kLong))})
+      .error("int_tensor", {constant(int_matrix)}, "\"softmax_lastdim_kernel_impl\" not implemented for 'Long'")
+      .error("bool_tensor", {constant(tensor({true, false}))},
+             "\"softmax_lastdim_kernel_impl\" not implemented for 'Bool'");
+  add(TG_OP("softmax_dim0", x[0].softmax(0)))
+      .sample("cube", {normal({3, 2, 2})})
+      .error("int_tensor", {constant(int_matrix)}, "\"softmax_kernel_impl\" not implemented for 'Long'");
+  add(TG_OP("softmax_dtype", T::softmax(x[0], 1, T::kFloat64)))
+      .sample("matrix", {normal({2, 3})})
+      .sample("int_tensor", {constant(int_matrix)});
   add(TG_OP("log_softmax", T::log_softmax(x[0], 1)))
       .sample("matrix", {normal({2, 3})})
       .sample("large_logits", {values(large)})
-      .sample("middle_dim", {normal({2, 3, 2})});
-  add(TG_OP("log_softmax_method", x[0].log_softmax(-3))).sample("cube", {normal({2, 3, 2})});
+      .sample("middle_dim", {normal({2, 3, 2})})
+      .error("int_tensor", {constant(int_matrix)}, "\"log_softmax_lastdim_kernel_impl\" not implemented for 'Long'");
+  add(TG_OP("log_softmax_method", x[0].log_softmax(-3)))
+      .sample("cube", {normal({2, 3, 2})})
+      .error("int_tensor", {constant(int_matrix.unsqueeze(0))},
+             "\"softmax_kernel_impl\" not implemented for 'Long'");
 }
 
 }  // namespace tg::optable

@@ -345,6 +345,26 @@ TEST(InPlace, MethodsEditTheDataBehindAConstHandle) {
   EXPECT_EQ(y.grad_fn(), nullptr);
 }
 
+// Assigning to an index expression writes into the tensor, as in libtorch; assigning
+// to a named tensor rebinds it.
+TEST(InPlace, AssigningToAnIndexExpressionWritesIntoTheTensor) {
+  using namespace indexing;
+  Tensor q = zeros({2, 3});
+  q[1][0] = 7;
+  q.index({0, Slice(1, None)}) = tensor({1.5f, 2.5f});
+  q[1].index({Slice(1, None)}) = q[0].index({Slice(1, None)}) * 2;
+  EXPECT_TENSOR(q, {2, 3}, {0, 1.5, 2.5, 7, 3, 5});
+  q.index({Ellipsis, 0}) = tensor({-1.0f});  // broadcast into the column
+  EXPECT_TENSOR(q, {2, 3}, {-1, 1.5, 2.5, -1, 3, 5});
+  EXPECT_THROW_MSG(q[0] = zeros({2}),
+                   "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0");
+
+  Tensor row = q[0];
+  row = ones({3});  // rebinds `row`; q keeps its values
+  EXPECT_TENSOR(q, {2, 3}, {-1, 1.5, 2.5, -1, 3, 5});
+  EXPECT_FALSE(row.is_view_of(q));
+}
+
 // ---- reshape, view, contiguous -----------------------------------------------------------------------------
 TEST(Reshape, OfAContiguousTensorIsAViewSharingStorage) {
   Tensor b = base();

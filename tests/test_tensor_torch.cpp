@@ -220,13 +220,16 @@ TEST(ViewLayout, WritesThroughViewsReachTheBaseAsInLibtorch) {
 }
 
 // One source for both libraries: in-place edits through const references (libtorch's
-// in-place methods are const), including the gradient reached through grad().
+// in-place methods are const), including the gradient reached through grad(), and
+// assignments to temporaries (views), which write into the tensor.
 template <class Tensor>
 void edit_through_const_references(const Tensor& t, const Tensor& w) {
   t.add_(1).mul_(3).sub_(1, 2).div_(4);
   w.requires_grad_();
   (w * t).sum().backward();
   w.grad().mul_(10).add_(t);
+  t[0] = 5;
+  t.slice(0, 1) = t.slice(0, 0, 2) + 1;
 }
 
 TEST(InPlace, ConstReferencesEditTheSameValuesAsInLibtorch) {
@@ -240,6 +243,7 @@ TEST(InPlace, ConstReferencesEditTheSameValuesAsInLibtorch) {
   edit_through_const_references(t, w);
   edit_through_const_references(rt, rw);
   EXPECT_EQ(tg::testing::values(t), torch_values(rt));
+  EXPECT_EQ(tg::testing::values(t), (std::vector<double>{5.0, 6.0, 2.75}));
   EXPECT_EQ(tg::testing::values(w.grad()), torch_values(rw.grad()));
   EXPECT_EQ(tg::testing::values(w.grad()), (std::vector<double>{11.0, 19.25, 27.5}));
 }

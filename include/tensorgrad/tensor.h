@@ -30,6 +30,17 @@ class Tensor {
  public:
   Tensor() = default;
   explicit Tensor(intrusive_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  Tensor(const Tensor&) = default;
+  Tensor(Tensor&&) noexcept = default;
+  ~Tensor() = default;
+  // As in libtorch: assigning to a named tensor rebinds the handle; assigning to a
+  // temporary, such as x[0] or x.index({...}), writes into the elements it views
+  // (a Scalar fills them, a tensor is copied in with broadcasting).
+  Tensor& operator=(const Tensor&) & = default;
+  Tensor& operator=(Tensor&&) & noexcept = default;
+  Tensor& operator=(const Scalar& value) && { return fill_(value); }
+  Tensor& operator=(const Tensor& src) && { return copy_(src); }
+  Tensor& operator=(Tensor&& src) && { return copy_(src); }
 
   // ---- identity and shape ------------------------------------------------
   bool defined() const { return static_cast<bool>(impl_); }

@@ -37,7 +37,8 @@ DimVector contiguous_strides(IntArrayRef sizes) {
 DimVector broadcast_shapes(IntArrayRef a, IntArrayRef b) {
   size_t n = std::max(a.size(), b.size());
   DimVector out(n, 1);
-  for (size_t i = 0; i < n; ++i) {
+  // From the last dim, so that a mismatch names the dim libtorch names.
+  for (size_t i = n; i-- > 0;) {
     int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
     int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
     TG_CHECK(da == db || da == 1 || db == 1, "The size of tensor a (", da, ") must match the size of tensor b (",

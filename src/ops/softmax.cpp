@@ -23,7 +23,17 @@ DimLayout layout(IntArrayRef sizes, int64_t d) {
 template <bool Log>
 Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, const char* name) {
   const int64_t d = core::wrap_dim(dim, a.dim());
-  const ScalarType t = dtype ? *dtype : core::to_floating(a.dtype());
+  if (!dtype && !a.is_floating_point()) {
+    // libtorch runs no kernel on an empty tensor, and names the one that refuses
+    // the dtype otherwise (log_softmax along an inner dim uses softmax's).
+    if (a.numel() == 0) return empty(a.sizes(), a.dtype());
+    const bool last = a.dim() == 0 || d == a.dim() - 1;
+    const char* kernel = !last ? "softmax_kernel_impl"
+                         : Log ? "log_softmax_lastdim_kernel_impl"
+                               : "softmax_lastdim_kernel_impl";
+    throw TypeError(detail::str("\"", kernel, "\" not implemented for '", a.dtype(), "'"));
+  }
+  const ScalarType t = dtype ? *dtype : a.dtype();
   Tensor x = contiguous_raw(cast(a, t));
   Tensor out = empty(x.sizes(), t);
   const DimLayout L = layout(x.sizes(), a.dim() == 0 ? 0 : d);

@@ -34,8 +34,14 @@ template <class F>
 void parallel_for(int64_t n, int64_t grain, const F& fn) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
+  // A range within one grain (every op on a small tensor) runs here without asking
+  // how many threads there are, which costs a call into the OpenMP runtime.
+  if (n <= grain) {
+    fn(int64_t(0), n);
+    return;
+  }
   const int nt = num_threads();
-  if (nt <= 1 || n <= grain || in_parallel_region()) {
+  if (nt <= 1 || in_parallel_region()) {
     fn(int64_t(0), n);
     return;
   }

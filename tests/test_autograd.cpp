@@ -590,6 +590,40 @@ TEST(Graph, LadderRunsEachNodeOnceSoItsBackwardIsLinear) {
   EXPECT_TENSOR(g200, {}, {std::pow(5.0, 200)}, 1e-12);
 }
 
+// Note [Engine slots]: a pass finds the nodes it has reached through an index they
+// carry. Here the second pass reaches y's 20 nodes after making 31 tasks of its own,
+// so the indices the first pass left in them (1 to 20) point at tasks that hold
+// other nodes; each must still be found exactly once.
+TEST(Graph, NodesVisitedByAnEarlierPassAreFoundOnceByTheNext) {
+  Tensor x = tensor(1.0, dtype(kDouble).requires_grad(true));
+  Tensor y = x;
+  for (int i = 0; i < 20; ++i) y = y * 2;
+  (y * 3).backward({}, /*retain_graph=*/true);
+  EXPECT_TENSOR(x.grad(), {}, {3.0 * std::pow(2.0, 20)});
+  Tensor z = y + 1;
+  for (int i = 0; i < 30; ++i) z = z * 1.5;
+  // Two paths into y's chain: z's and y itself.
+  ag::variable_list g = ag::grad({z + y}, {x});
+  EXPECT_TENSOR(g[0], {}, {(std::pow(1.5, 30) + 1) * std::pow(2.0, 20)}, 1e-12);
+  EXPECT_TENSOR(x.grad(), {}, {3.0 * std::pow(2.0, 20)});
+}
+
+// A pass started while another runs (here from a hook of the outer one) walks nodes
+// the outer pass has indexed; it keeps its own map and leaves their indices alone.
+TEST(Graph, APassInsideAHookOfAnotherSharesItsNodes) {
+  Tensor x = tensor(2.0, dtype(kDouble).requires_grad(true));
+  Tensor y = x * x;
+  Tensor inner_grad;
+  Tensor u = y * 3;
+  u.register_hook([&](Tensor g) {
+    inner_grad = ag::grad({(y * y).sum()}, {x}, {}, /*retain_graph=*/true)[0];
+    return g;
+  });
+  (u + y).backward();
+  EXPECT_TENSOR(inner_grad, {}, {4.0 * 8.0});  // d(x^4)/dx = 4x^3 at 2
+  EXPECT_TENSOR(x.grad(), {}, {4.0 * 4.0});    // d(4x^2)/dx = 8x at 2
+}
+
 TEST(Leaves, GradientOfTransposedLeafHasLeafStrides) {
   // As libtorch's gradient layout contract: a dense leaf gets a gradient with its strides.
   Tensor w = arange(6, kFloat).reshape({2, 3}).t().detach().requires_grad_();

@@ -171,6 +171,13 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   bool carries_tangent() const { return carries_tangent_; }
   void mark_carries_tangent() { carries_tangent_ = true; }
 
+ private:
+  friend class GraphTask;
+  // The index of this node's task in the backward pass that last visited it
+  // (Note [Engine slots] in engine.cpp). Declared first, it fills the padding after
+  // the reference count, in the node's first cache line.
+  uint32_t engine_slot_ = 0;
+
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
   EdgeList next_edges_;

@@ -121,6 +121,16 @@ std::unique_ptr<EngineBuffers> take_engine_buffers() {
 // slot-writing pass after the one before it.
 std::atomic<int> live_graph_tasks{0};
 
+// Counts a pass as live for its lifetime, including a constructor that throws
+// after it; `alone` when no other pass was live as it started.
+struct LivePass {
+  LivePass() : alone(live_graph_tasks.fetch_add(1, std::memory_order_acq_rel) == 0) {}
+  ~LivePass() { live_graph_tasks.fetch_sub(1, std::memory_order_acq_rel); }
+  LivePass(const LivePass&) = delete;
+  LivePass& operator=(const LivePass&) = delete;
+  const bool alone;
+};
+
 // Tasks run in about the order discovery made them (both go from the outputs
 // toward the inputs), so while one runs, the node this many tasks ahead is
 // fetched into the cache (in a graph larger than the cache every node was a miss).
@@ -131,10 +141,7 @@ constexpr uint32_t kPrefetchTasks = 8;
 class GraphTask {
  public:
   GraphTask(bool keep_graph, bool create_graph)
-      : keep_graph_(keep_graph),
-        create_graph_(create_graph),
-        use_slots_(live_graph_tasks.fetch_add(1, std::memory_order_acq_rel) == 0),
-        buffers_(take_engine_buffers()) {
+      : keep_graph_(keep_graph), create_graph_(create_graph), buffers_(take_engine_buffers()) {
     if (!use_slots_) index_.clear();
   }
   GraphTask(const GraphTask&) = delete;
@@ -143,7 +150,6 @@ class GraphTask {
     tasks_.clear();
     child_tasks_.clear();
     idle_engine_buffers.push_back(std::move(buffers_));
-    live_graph_tasks.fetch_sub(1, std::memory_order_acq_rel);
   }
 
   // Discovers every node reachable from the roots and counts its dependencies.
@@ -345,13 +351,14 @@ class GraphTask {
 
   const bool keep_graph_;
   const bool create_graph_;
-  const bool use_slots_;  // Note [Engine slots]
   std::unique_ptr<EngineBuffers> buffers_;
   std::vector<NodeTask>& tasks_ = buffers_->tasks;
   std::vector<uint32_t>& child_tasks_ = buffers_->child_tasks;
   NodeIndex& index_ = buffers_->index;
   std::priority_queue<std::pair<uint64_t, uint32_t>> ready_;
   variable_list captured_;
+  const LivePass live_;
+  const bool use_slots_ = live_.alone;  // Note [Engine slots]
 };
 
 namespace {

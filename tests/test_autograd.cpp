@@ -591,9 +591,10 @@ TEST(Graph, LadderRunsEachNodeOnceSoItsBackwardIsLinear) {
 }
 
 // Note [Engine slots]: a pass finds the nodes it has reached through an index they
-// carry. Here the second pass reaches y's 20 nodes after making 31 tasks of its own,
-// so the indices the first pass left in them (1 to 20) point at tasks that hold
-// other nodes; each must still be found exactly once.
+// carry. The second pass here makes its tasks in another order than the first, so
+// the indices the first pass left in y's 20 nodes (1 to 20) point at tasks that
+// hold other nodes; each node must still get one task (y's last node is reached
+// twice).
 TEST(Graph, NodesVisitedByAnEarlierPassAreFoundOnceByTheNext) {
   Tensor x = tensor(1.0, dtype(kDouble).requires_grad(true));
   Tensor y = x;

@@ -565,6 +565,26 @@ TEST(Graph, HundredThousandOpChainOfSavingOps) {
   EXPECT_NEAR(w.grad().item<double>(), expected_dw, 1e-9 * std::abs(expected_dw));
 }
 
+// Note [Walk hints]: each node remembers the node made 16 nodes before it, and
+// destruction prefetches it. Here most of those nodes are gone by then (a graph
+// dropped before y's was made, and a temporary dropped at every step), so reading
+// through a hint would be a use after free, which AddressSanitizer reports in CI.
+TEST(Graph, DestroyingAGraphNeverReadsTheNodesItsHintsName) {
+  Tensor x = tensor(1.0, dtype(kDouble).requires_grad(true));
+  {
+    Tensor dropped = x;
+    for (int i = 0; i < 20; ++i) dropped = dropped * 2.0;
+  }
+  Tensor y = x;
+  for (int i = 0; i < 40; ++i) {
+    Tensor temporary = y * 3.0;
+    y = y * 1.5;
+  }
+  y.backward();
+  EXPECT_TENSOR(x.grad(), {}, {std::pow(1.5, 40)}, 1e-12);
+  y = Tensor();  // destroys y's graph
+}
+
 // for n rungs: a = x*2; b = x*3; x = a + b. Without buffering gradients where paths
 // meet, backward would take 2^n paths. Returns how many times the hooks on every
 // rung's three nodes ran.

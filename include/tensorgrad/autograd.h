@@ -177,6 +177,15 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   // (Note [Engine slots] in engine.cpp). Declared first, it fills the padding after
   // the reference count, in the node's first cache line.
   uint32_t engine_slot_ = 0;
+  // The node made a few nodes before this one on the same thread (Note [Walk
+  // hints] in node.cpp). An integer, not a pointer: that node may be gone, and
+  // the hint is only ever prefetched, never read through.
+  uintptr_t walk_hint_ = 0;
+  // Asks for the cache lines of the node at `node`: its Node part and the first
+  // line of the derived node's own members (an op's backward function and constants).
+  static void prefetch(const char* node) {
+    for (size_t line = 0; line < sizeof(Node) + 64; line += 64) __builtin_prefetch(node + line);
+  }
 
  protected:
   void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }

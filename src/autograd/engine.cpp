@@ -224,10 +224,8 @@ class GraphTask {
     while (!ready_.empty()) {
       uint32_t idx = ready_.top().second;
       ready_.pop();
-      if (idx + kPrefetchTasks < tasks_.size()) {
-        const char* ahead = reinterpret_cast<const char*>(tasks_[idx + kPrefetchTasks].node);
-        for (size_t line = 0; line < sizeof(Node); line += 64) __builtin_prefetch(ahead + line);
-      }
+      if (idx + kPrefetchTasks < tasks_.size())
+        Node::prefetch(reinterpret_cast<const char*>(tasks_[idx + kPrefetchTasks].node));
       evaluate(tasks_[idx]);
     }
     return std::move(captured_);

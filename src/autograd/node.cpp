@@ -7,6 +7,21 @@ namespace tg::autograd {
 namespace {
 thread_local uint64_t next_sequence_nr = 0;
 
+// Note [Walk hints]: destroying a graph walks it from the outputs toward the
+// inputs, and each step waits for the next node's cache lines, whose address is
+// known only once the current node has been read. In a graph larger than the
+// cache that was one memory latency per node: 48-51 ns per node of a 100,000-op
+// chain against 12 ns in a 10,000-op one. But a graph is made in about the order
+// it is destroyed in reverse, so each node remembers the node made
+// kWalkHintDistance nodes before it on its thread, and destruction prefetches
+// that node while it destroys this one: 14-15 ns per node at 100,000 ops
+// (distance 8: 18 ns; 32: no better than 16). A hint that is wrong (a node of
+// another graph, or one already freed) costs one useless prefetch. Discovery in
+// backward walks the same way, but prefetching there measured no gain.
+constexpr size_t kWalkHintDistance = 16;
+thread_local uintptr_t recent_nodes[kWalkHintDistance] = {};
+thread_local size_t recent_pos = 0;
+
 // Note [Iterative graph destruction]: destroying the last reference to a node
 // would destroy its next nodes recursively, overflowing the stack on deep graphs
 // (a 100,000-op chain). Instead, a node being destroyed hands the nodes it held
@@ -14,7 +29,9 @@ thread_local uint64_t next_sequence_nr = 0;
 thread_local std::vector<Node*>* deletion_queue = nullptr;
 }  // namespace
 
-Node::Node() : sequence_nr_(next_sequence_nr++) {
+Node::Node() : walk_hint_(recent_nodes[recent_pos]), sequence_nr_(next_sequence_nr++) {
+  recent_nodes[recent_pos] = reinterpret_cast<uintptr_t>(this);
+  recent_pos = (recent_pos + 1) % kWalkHintDistance;
   if (AnomalyMode::is_enabled()) extras().anomaly_trace = std::make_unique<std::string>();
 }
 
@@ -41,6 +58,7 @@ Node::~Node() {
     while (!local.empty()) {
       Node* n = local.back();
       local.pop_back();
+      if (n->walk_hint_) prefetch(reinterpret_cast<const char*>(n->walk_hint_));
       delete n;
     }
     deletion_queue = nullptr;

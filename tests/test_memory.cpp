@@ -54,12 +54,12 @@ size_t resident_bytes() {
 // ---- saved tensors and retained graphs -------------------------------------------------------
 
 // A long graph is mostly nodes: hooks, retained gradients and anomaly traces live
-// out of line (Node::Extras), so a node without them is 328 bytes on x86-64 with
-// GCC (376 when they were inline; a 100,000-op chain then outgrew a 32 MB cache).
-// The last 8 are the walk hint (Note [Walk hints]); with it the chain's nodes stay
-// in the same pool size class, 384 bytes.
+// out of line (Node::Extras), and its lists of edges, input shapes and saved
+// tensors count their elements in 32 bits, so a node without them is 304 bytes on
+// x86-64 with GCC, the walk hint (Note [Walk hints]) included (376 when they were
+// inline; a 100,000-op chain then outgrew a 32 MB cache).
 TEST(Memory, ANodeKeepsRarelyUsedStateOutOfLine) {
-  EXPECT_LE(sizeof(autograd::Node), 328u);
+  EXPECT_LE(sizeof(autograd::Node), 304u);
   // The out-of-line state still works: a hook, a retained gradient.
   Tensor x = tensor({1.0, 2.0}).requires_grad_(true);
   Tensor y = x * 3;
@@ -69,6 +69,24 @@ TEST(Memory, ANodeKeepsRarelyUsedStateOutOfLine) {
   z.sum().backward();
   EXPECT_TRUE(allclose(z.grad(), tensor({1.0, 1.0})));
   EXPECT_TRUE(allclose(x.grad(), tensor({30.0, 30.0})));
+}
+
+// A node's lists keep two elements inline and move to the heap past them; their
+// 32-bit counts refuse to grow past 2^32 - 1 instead of wrapping around.
+TEST(Memory, InlineVectorGrowsPastItsInlineElementsAndRefusesA33BitCount) {
+  detail::InlineVector<std::string, 2> v;
+  for (int i = 0; i < 5; ++i) v.push_back(std::string(40, static_cast<char>('a' + i)));  // heap strings
+  detail::InlineVector<std::string, 2> moved = std::move(v);
+  EXPECT_EQ(v.size(), 0u);
+  ASSERT_EQ(moved.size(), 5u);
+  EXPECT_EQ(moved[4], std::string(40, 'e'));
+  moved.erase_if([](const std::string& s) { return s[0] == 'b' || s[0] == 'd'; });
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_EQ(moved[1], std::string(40, 'c'));
+  detail::InlineVector<std::string, 2> copy = moved;
+  EXPECT_EQ(copy[2], std::string(40, 'e'));
+  EXPECT_THROW(copy.reserve(size_t(UINT32_MAX) + 1), std::length_error);
+  EXPECT_EQ(copy.size(), 3u);
 }
 
 TEST(Memory, BackwardFreesSavedTensorsUnlessTheGraphIsRetained) {

@@ -14,7 +14,7 @@ thread_local uint64_t next_sequence_nr = 0;
 // chain against 12 ns in a 10,000-op one. But a graph is made in about the order
 // it is destroyed in reverse, so each node remembers the node made
 // kWalkHintDistance nodes before it on its thread, and destruction prefetches
-// that node while it destroys this one: 14-15 ns per node at 100,000 ops
+// that node while it destroys this one: 13-15 ns per node at 100,000 ops
 // (distance 8: 18 ns; 32: no better than 16). A hint that is wrong (a node of
 // another graph, or one already freed) costs one useless prefetch. Discovery in
 // backward walks the same way, but prefetching there measured no gain.

@@ -157,6 +157,8 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   // Applies the hooks of each output to the incoming gradients, in place.
   void call_tensor_hooks(variable_list& grads);
   bool has_tensor_hooks() const { return extras_ && !extras_->hooks.empty(); }
+  // Whether hooks or retain_grad see the gradients this node receives.
+  bool gradients_observed() const { return extras_ && (!extras_->hooks.empty() || !extras_->retained.empty()); }
   // retain_grad() on a non-leaf output: the engine writes its gradient to that tensor.
   void set_retained(uint32_t output_nr, TensorImpl* impl);
   void clear_retained(uint32_t output_nr, TensorImpl* impl);
@@ -170,6 +172,11 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   // Forward-mode AD: whether this node's outputs carry tangents.
   bool carries_tangent() const { return carries_tangent_; }
   void mark_carries_tangent() { carries_tangent_ = true; }
+  // A node whose backward only transposes a matrix gradient (the TBackward0 of a
+  // linear layer's weight.t()): the engine looks through it to the leaf behind it
+  // (Note [Accumulating products] in engine.cpp).
+  bool transposes_gradient() const { return transposes_gradient_; }
+  void mark_transposes_gradient() { transposes_gradient_ = true; }
 
  private:
   friend class GraphTask;
@@ -219,6 +226,7 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   uint32_t num_inputs_ = 1;
   bool released_ = false;
   bool carries_tangent_ = false;
+  bool transposes_gradient_ = false;
 };
 
 // ---- computing gradients ------------------------------------------------------------------

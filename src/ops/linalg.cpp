@@ -1,6 +1,7 @@
 // Matrix products: mm, bmm, addmm and matmul, which dispatches to dot, mv, mm or
 // bmm exactly as libtorch 1.13's does (so results carry the same grad_fn), with
 // their backward formulas from libtorch's derivatives.yaml.
+#include "autograd/engine_internal.h"
 #include "kernels/gemm.h"
 #include "ops/op_helpers.h"
 
@@ -28,8 +29,9 @@ Operand operand(const Tensor& m) {
 }
 
 // out = beta * init + alpha * a @ b, for a [(B,) M, K] and b [(B,) K, N] of out's
-// dtype and a fresh contiguous out [(B,) M, N]; init (broadcast to out) is read
-// only when beta != 0. `op` names the operation in libtorch's dtype error.
+// dtype and a contiguous out [(B,) M, N]; init (broadcast to out) is read only
+// when beta != 0, and when it is undefined out already holds the addend. `op`
+// names the operation in libtorch's dtype error.
 void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar& alpha, const Scalar& beta,
                const Tensor& init, const char* op) {
   const int64_t nd = a.dim();
@@ -39,7 +41,7 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
     using T = decltype(tag);
     if (out.numel() == 0) return;
     const T be = beta.to<T>();
-    if (be != T(0)) copy_raw(out, init);
+    if (be != T(0) && init.defined()) copy_raw(out, init);
     T* c = out.data_ptr<T>();
     if (K == 0) {
       kernels::gemm_batched<T>(batch, false, false, M, N, 0, alpha.to<T>(), nullptr, 1, 0, nullptr, 1, 0, be, c, N,
@@ -68,14 +70,43 @@ Tensor times(const Tensor& t, const Scalar& s) { return s.toDouble() == 1.0 ? t 
 // A transposed view of contiguous memory, such as the weight in x @ W.t().
 bool column_major(const Tensor& m) { return m.stride(0) == 1 && m.stride(1) == m.size(0); }
 
-// Gradients of alpha * mat1 @ mat2 (libtorch's mm_mat1_backward / mm_mat2_backward):
-// for a column-major operand the product is computed transposed, so the gradient
-// comes out with that operand's layout (W.t()'s gradient transposes back to a
-// contiguous gradient for W).
-Tensor mm_mat1_backward(const Tensor& g, const Tensor& mat2, bool mat1_column_major, const Scalar& alpha) {
+// Adds a @ b into the accumulation target `out` (Note [Accumulating products] in
+// autograd/engine.cpp) when the GEMM can write out's layout: contiguous, or the
+// transpose of a contiguous matrix (then out.t() += b.t() @ a.t()), and when it
+// does not share memory with an operand the GEMM reads.
+bool add_product_into(const Tensor& out, const Tensor& a, const Tensor& b) {
+  const auto* memory = out.unsafeGetTensorImpl()->storage.get();
+  if (memory == a.unsafeGetTensorImpl()->storage.get() || memory == b.unsafeGetTensorImpl()->storage.get())
+    return false;
+  if (out.is_contiguous()) gemm_into(out, a, b, 1, 1, Tensor(), "addmm_impl_cpu_");
+  else if (column_major(out)) gemm_into(out.t(), b.t(), a.t(), 1, 1, Tensor(), "addmm_impl_cpu_");
+  else return false;
+  bump_version(out);
+  return true;
+}
+
+// Where the product gradient of node n's forward input `input` may be added
+// straight into a leaf's .grad (only for alpha 1: the GEMM then adds exactly the
+// product that would have been returned).
+autograd::AccumulationTarget product_target(Node& n, size_t input, const Scalar& alpha) {
+  return alpha.toDouble() == 1.0 ? autograd::accumulation_target(n, input) : autograd::AccumulationTarget{};
+}
+
+// Gradients of alpha * mat1 @ mat2 (libtorch's mm_mat1_backward / mm_mat2_backward)
+// for the node's forward input `input`, or undefined when added into the leaf's
+// .grad. For a column-major input the product is computed transposed, so the
+// gradient comes out with that input's layout (W.t()'s gradient transposes back to
+// a contiguous gradient for W).
+Tensor mm_mat1_backward(Node& n, size_t input, const Tensor& g, const Tensor& mat2, bool mat1_column_major,
+                        const Scalar& alpha) {
+  if (auto target = product_target(n, input, alpha); target && add_product_into(target.grad, g, mat2.t()))
+    return Tensor();
   return times(mat1_column_major ? tg::mm(mat2, g.t()).t() : tg::mm(g, mat2.t()), alpha);
 }
-Tensor mm_mat2_backward(const Tensor& g, const Tensor& mat1, bool mat2_column_major, const Scalar& alpha) {
+Tensor mm_mat2_backward(Node& n, size_t input, const Tensor& g, const Tensor& mat1, bool mat2_column_major,
+                        const Scalar& alpha) {
+  if (auto target = product_target(n, input, alpha); target && add_product_into(target.grad, mat1.t(), g))
+    return Tensor();
   return times(mat2_column_major ? tg::mm(g.t(), mat1).t() : tg::mm(mat1.t(), g), alpha);
 }
 
@@ -208,8 +239,8 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   if (needs_record(a, b)) {
     const bool a_col = column_major(a), b_col = column_major(b);
     auto node = make_node("MmBackward0", [a_col, b_col](Node& n, const Tensor& g) -> variable_list {
-      return {n.needs_input_grad(0) ? mm_mat1_backward(g, n.saved(1), a_col, 1) : Tensor(),
-              n.needs_input_grad(1) ? mm_mat2_backward(g, n.saved(0), b_col, 1) : Tensor()};
+      return {n.needs_input_grad(0) ? mm_mat1_backward(n, 0, g, n.saved(1), a_col, 1) : Tensor(),
+              n.needs_input_grad(1) ? mm_mat2_backward(n, 1, g, n.saved(0), b_col, 1) : Tensor()};
     }, a, b);
     node->save(save_if(node->needs_input_grad(1), a), false);
     node->save(save_if(node->needs_input_grad(0), b), false);
@@ -240,8 +271,8 @@ Tensor addmm(const Tensor& bias, const Tensor& a, const Tensor& b, const Scalar&
     const bool a_col = column_major(a), b_col = column_major(b);
     auto node = make_node("AddmmBackward0", [a_col, b_col, beta, alpha](Node& n, const Tensor& g) -> variable_list {
       return {n.needs_input_grad(0) ? times(g, beta) : Tensor(),
-              n.needs_input_grad(1) ? mm_mat1_backward(g, n.saved(1), a_col, alpha) : Tensor(),
-              n.needs_input_grad(2) ? mm_mat2_backward(g, n.saved(0), b_col, alpha) : Tensor()};
+              n.needs_input_grad(1) ? mm_mat1_backward(n, 1, g, n.saved(1), a_col, alpha) : Tensor(),
+              n.needs_input_grad(2) ? mm_mat2_backward(n, 2, g, n.saved(0), b_col, alpha) : Tensor()};
     }, bias, a, b);
     node->save(save_if(node->needs_input_grad(2), a), false);
     node->save(save_if(node->needs_input_grad(1), b), false);

@@ -14,14 +14,16 @@ Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int
   return alias(base, sizes, strides, offset);
 }
 
-// Records a view op: `backward` maps the view's gradient to the base's.
+// Records a view op: `backward` maps the view's gradient to the base's. Returns
+// the node, or null when none was recorded.
 template <class F>
-void record_view(const char* name, const Tensor& base, const Tensor& view, F backward) {
+Node* record_view(const char* name, const Tensor& base, const Tensor& view, F backward) {
   if (needs_tangent(base)) set_view_tangent(view, base);
-  if (!needs_record(base)) return;
+  if (!needs_record(base)) return nullptr;
   auto node = make_node(name, [backward](Node&, const Tensor& g) -> variable_list { return {backward(g)}; }, base);
   set_history(view, node);
   mark_view(view, base);
+  return node.get();
 }
 
 // The gradient of a slicing view: zeros of the base's shape with the view's
@@ -82,7 +84,8 @@ Tensor transpose(const Tensor& a, int64_t dim0, int64_t dim1) {
     std::swap(strides[d0], strides[d1]);
   }
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
-  record_view("TransposeBackward0", a, out, [d0, d1](const Tensor& g) { return g.transpose(d0, d1); });
+  Node* node = record_view("TransposeBackward0", a, out, [d0, d1](const Tensor& g) { return g.transpose(d0, d1); });
+  if (node && nd == 2 && d0 != d1) node->mark_transposes_gradient();
   return out;
 }
 
@@ -115,7 +118,8 @@ Tensor t(const Tensor& a) {
   }
   DimVector sizes{a.size(1), a.size(0)}, strides{a.stride(1), a.stride(0)};
   Tensor out = make_view(a, sizes, strides, a.storage_offset());
-  record_view("TBackward0", a, out, [](const Tensor& g) { return g.t(); });
+  if (Node* node = record_view("TBackward0", a, out, [](const Tensor& g) { return g.t(); }))
+    node->mark_transposes_gradient();
   return out;
 }
 

@@ -187,6 +187,31 @@ TEST_F(MnistFiles, BatchConvertsTheChosenImagesAndLabels) {
   EXPECT_THROW_MSG(ds.batch({-1}), "MNIST::batch: index -1 is out of bounds for 6 samples");
 }
 
+TEST_F(MnistFiles, ABatchConvertedOverThreadsHoldsEveryChosenImage) {
+  // 100 images in shuffled order, some twice: several chunks of the pool's threads.
+  write_train(100, false);
+  const MNIST ds(dir.string());
+  std::vector<int64_t> chosen;
+  for (int64_t k = 0; k < 100; ++k) chosen.push_back((k * 37 + 11) % 100);
+  for (int64_t k = 0; k < 20; ++k) chosen.push_back(k * 5);
+  const data::Example<> b = ds.batch(chosen);
+  ASSERT_EQ(b.data.sizes().vec(), (std::vector<int64_t>{120, 1, 28, 28}));
+  const float* px = b.data.data_ptr<float>();
+  for (size_t i = 0; i < chosen.size(); ++i)
+    for (int64_t r = 0; r < 28; ++r)
+      for (int64_t c = 0; c < 28; ++c)
+        ASSERT_EQ(px[(static_cast<int64_t>(i) * 28 + r) * 28 + c], static_cast<float>(pixel(chosen[i], r, c)) / 255.0f)
+            << i << " " << r << " " << c;
+}
+
+TEST_F(MnistFiles, AFileOfMoreThanTwoMegabytesRoundTrips) {
+  // 2,700 images (2.1 MB) are read into 2 MB pages (Note [Huge pages for the
+  // payload] in src/data/idx.cpp), the last page partly used.
+  write_train(2700, false);
+  const MNIST ds(dir.string());
+  expect_synthetic(ds, 2700);
+}
+
 TEST_F(MnistFiles, ImagesAreMadeOnceAndMatchEveryBatch) {
   write_train(5, false);
   const MNIST ds(dir.string());

@@ -81,6 +81,76 @@ TEST(AccumulatingProducts, ALeafHookSeesTheProductAsABufferOfItsOwn) {
   EXPECT_TRUE(layer.weight.grad().allclose(layer.expected_weight_grad(), 1e-5, 1e-5));
 }
 
+TEST(AccumulatingProducts, AWeightUsedDirectlyAsAnOperandIsAddedIntoToo) {
+  if (!kPooledStorage) GTEST_SKIP() << "sanitizer builds allocate without the pool this test observes";
+  manual_seed(5);
+  Tensor w = randn({300, 64}).requires_grad_();
+  const Tensor x = randn({2, 300}), u = randn({2, 64});
+  auto loss = [&] { return (x.mm(w) * u).sum(); };
+  loss().backward();
+  w.mutable_grad().zero_();
+  EXPECT_LT(bytes_cached_by_backward(loss()), kWeightGradBytes);
+  EXPECT_TRUE(w.grad().allclose(x.t().mm(u), 1e-5, 1e-5));
+}
+
+TEST(AccumulatingProducts, AGradientTheGemmCannotWriteGetsTheSeparateSum) {
+  if (!kPooledStorage) GTEST_SKIP() << "sanitizer builds allocate without the pool this test observes";
+  manual_seed(6);
+  Layer layer;
+  // Every other column of a wider tensor: neither contiguous nor column-major.
+  const Tensor wide = zeros({64, 600});
+  layer.weight.mutable_grad() = wide.slice(1, 0, 600, 2);
+  EXPECT_GE(bytes_cached_by_backward(layer.loss()), kWeightGradBytes);
+  EXPECT_TRUE(wide.slice(1, 0, 600, 2).allclose(layer.expected_weight_grad(), 1e-5, 1e-5));
+  EXPECT_TRUE(wide.slice(1, 1, 600, 2).equal(zeros({64, 300})));
+}
+
+TEST(AccumulatingProducts, AHookThatRunsBeforeTheLeafsAccumulationSeesItsOldGradient) {
+  // The weight's transpose is made before another op (relu), so in libtorch's
+  // order the relu's node, and the hook on its output, run before the transpose's
+  // node and the weight's accumulation.
+  Tensor w = tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2}).requires_grad_();
+  w.mutable_grad() = zeros_like(w);
+  Tensor x = tensor({1.0f, -2.0f}).reshape({1, 2}).requires_grad_();
+  const Tensor wt = w.t();
+  Tensor h = relu(x);
+  Tensor grad_seen_by_hook;
+  h.register_hook([&](const Tensor& g) {
+    grad_seen_by_hook = w.grad().clone();
+    return g;
+  });
+  (h.mm(wt) * tensor({3.0f, 5.0f}).reshape({1, 2})).sum().backward();
+  EXPECT_TENSOR(grad_seen_by_hook, {2, 2}, {0, 0, 0, 0});
+  EXPECT_TENSOR(w.grad(), {2, 2}, {3, 0, 5, 0});  // u.t() @ relu(x)
+}
+
+TEST(AccumulatingProducts, ABiasHookThatRunsBeforeTheWeightsAccumulationSeesItsOldGradient) {
+  manual_seed(7);
+  Layer layer;
+  layer.loss().backward();
+  layer.weight.mutable_grad().zero_();
+  layer.bias.mutable_grad().zero_();
+  Tensor weight_grad_seen;
+  layer.bias.register_hook([&](const Tensor& g) {
+    weight_grad_seen = layer.weight.grad().clone();
+    return g;
+  });
+  layer.loss().backward();
+  EXPECT_TRUE(weight_grad_seen.equal(zeros_like(layer.weight)));
+  EXPECT_TRUE(layer.weight.grad().allclose(layer.expected_weight_grad(), 1e-5, 1e-5));
+}
+
+TEST(AccumulatingProducts, AGradientThatIsAnOperandsOwnMemoryLeavesItReadableForTheOtherGradient) {
+  // a's .grad is a itself: the product's node still reads a (for b's gradient)
+  // after a's gradient is summed, so that sum waits for AccumulateGrad.
+  Tensor a = tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2}).requires_grad_();
+  Tensor b = tensor({1.0f, 10.0f, 100.0f, 1000.0f}).reshape({2, 2}).requires_grad_();
+  a.mutable_grad() = a.detach();
+  a.mm(b).sum().backward();
+  EXPECT_TENSOR(b.grad(), {2, 2}, {4, 4, 6, 6});  // a.t() @ ones, a as it was
+  EXPECT_TENSOR(a, {2, 2}, {12, 1102, 14, 1104});  // a + ones @ b.t()
+}
+
 TEST(AccumulatingProducts, AddedInPlaceTheGradientIsBitForBitTheSeparateSum) {
   manual_seed(2);
   Layer fused, separate;
@@ -105,7 +175,7 @@ TEST(AccumulatingProducts, AddedInPlaceTheGradientIsBitForBitTheSeparateSum) {
   EXPECT_TRUE(fused.weight.grad().allclose(fused.expected_weight_grad() * 2, 1e-5, 1e-5));
 }
 
-TEST(AccumulatingProducts, AWeightSharedByTwoLayersGetsBothGradients) {
+TEST(AccumulatingProducts, AWeightSharedByTwoLayersGetsBothGradientsSummedFirst) {
   Tensor w = tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2}).requires_grad_();
   Tensor x1 = tensor({1.0f, 0.0f}).reshape({1, 2}), x2 = tensor({0.0f, 2.0f}).reshape({1, 2});
   Tensor u1 = tensor({1.0f, 10.0f}).reshape({1, 2}), u2 = tensor({100.0f, 1000.0f}).reshape({1, 2});

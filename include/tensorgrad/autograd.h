@@ -117,6 +117,9 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   static constexpr bool kUpgradedFromRawPointers = true;
 
   Node();
+  // A node with its own sequence number, which takes none from the thread's count
+  // (AccumulateGrad, numbered to run first, as libtorch's).
+  explicit Node(uint64_t sequence_nr);
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   virtual ~Node();
@@ -195,7 +198,6 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   }
 
  protected:
-  void set_sequence_nr(uint64_t nr) { sequence_nr_ = nr; }
   EdgeList next_edges_;
   detail::InlineVector<InputMetadata, 2> next_meta_;
   detail::InlineVector<SavedVariable, 2> saved_;

@@ -6,10 +6,9 @@
 
 namespace tg::autograd {
 
-AccumulateGrad::AccumulateGrad(Tensor leaf) : variable(std::move(leaf)) {
-  // Accumulations run before anything else that is ready (libtorch's order).
-  set_sequence_nr(std::numeric_limits<uint64_t>::max());
-}
+// Accumulations run before anything else that is ready (libtorch's order), and
+// making one leaves the numbers of the op nodes around it consecutive.
+AccumulateGrad::AccumulateGrad(Tensor leaf) : Node(std::numeric_limits<uint64_t>::max()), variable(std::move(leaf)) {}
 
 AccumulateGrad::~AccumulateGrad() {
   if (AutogradMeta* m = AutogradMeta::find(variable)) {

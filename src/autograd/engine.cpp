@@ -142,13 +142,15 @@ struct LivePass {
 // accumulation_target() for the .grad and runs its GEMM with beta = 1 into it,
 // when nothing could tell the difference: on the path from the formula's node to
 // the leaf's AccumulateGrad (through at most one node that transposes a matrix,
-// the weight.t() of linear), every node
+// the weight.t() of linear, made just before the formula's node), every node
 //   - still expects only this gradient (every other arrived undefined),
 //   - runs in this pass, captures nothing, and has no hooks or retain_grad;
 // the leaf has no hooks and a .grad of the gradient's dtype and shape that does
-// not require grad; and no graph of the backward is built (create_graph) or
-// checked (anomaly mode). The sum is then the in-place add libtorch's
-// AccumulateGrad does, made inside the GEMM. Float32 only: a GEMM with beta = 1
+// not require grad nor share memory with what the formula saved; no graph of the
+// backward is built (create_graph) or checked (anomaly mode); and no hook can run
+// between the formula and the leaf's AccumulateGrad (only the accumulations of
+// the formula's other inputs can, so their leaves must have none). The sum is
+// then the in-place add libtorch's AccumulateGrad does, made inside the GEMM. Float32 only: a GEMM with beta = 1
 // may add .grad's old value before its last partial products rather than after
 // them, which changes the rounding when .grad was not zero. Float32 products
 // already differ from libtorch's in their last bits (other kernels); float64
@@ -171,6 +173,13 @@ class RunningNodeScope {
  private:
   const RunningNode outer_;
 };
+
+// Whether n accumulates into a leaf that has hooks.
+bool leaf_has_hooks(const Node& n) {
+  if (!n.is_accumulate_grad()) return false;
+  const AutogradMeta* m = AutogradMeta::find(static_cast<const AccumulateGrad&>(n).variable);
+  return m && !m->leaf_hooks.empty();
+}
 
 bool any_defined(const variable_list& grads) {
   return std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
@@ -265,8 +274,9 @@ class GraphTask {
   // Note [Accumulating products]: the .grad that the gradient of `from`'s forward
   // input `input` can be added into, or nothing.
   AccumulationTarget accumulation_target(const NodeTask& from, size_t input) {
-    if (create_graph_ || AnomalyMode::is_enabled() || input >= from.node->num_outputs()) return {};
-    const InputMetadata& meta = from.node->next_metadata(input);
+    const Node* fn = from.node;
+    if (create_graph_ || AnomalyMode::is_enabled() || input >= fn->num_outputs()) return {};
+    const InputMetadata& meta = fn->next_metadata(input);
     if (meta.dtype != kFloat) return {};
     bool transposed = false;
     uint32_t c = child_tasks_[from.first_child + input];
@@ -277,9 +287,17 @@ class GraphTask {
           t.node->gradients_observed())
         return {};
       if (t.node->is_accumulate_grad()) break;
-      if (transposed || !t.node->transposes_gradient()) return {};
+      // Only a transpose made just before fn (weight.t() in linear): no node made
+      // between them can run between them and see the leaf's .grad early.
+      if (transposed || !t.node->transposes_gradient() || t.node->sequence_nr() + 1 != fn->sequence_nr()) return {};
       transposed = true;
       c = child_tasks_[t.first_child];
+    }
+    // The accumulations fn's other gradients make ready may run before this one
+    // would have: the hooks of their leaves must not see the early sum.
+    for (size_t k = 0; k < fn->num_outputs(); ++k) {
+      const uint32_t sibling = child_tasks_[from.first_child + k];
+      if (k != input && sibling != kNoTask && leaf_has_hooks(*tasks_[sibling].node)) return {};
     }
     const Tensor& leaf = static_cast<const AccumulateGrad&>(*tasks_[c].node).variable;
     AutogradMeta* m = AutogradMeta::find(leaf);
@@ -289,6 +307,11 @@ class GraphTask {
     if (!m->leaf_hooks.empty() || !grad.defined() || requires_grad(grad) || grad.dtype() != meta.dtype ||
         !grad.sizes().equals(leaf.sizes()))
       return {};
+    // fn's formula may still read what it saved after this sum.
+    for (size_t k = 0; k < fn->num_saved(); ++k) {
+      const Tensor& saved = fn->saved_variable(k).peek();
+      if (saved.defined() && ops::shares_memory(saved, grad)) return {};
+    }
     Tensor view = transposed ? ops::alias(grad, {grad.size(1), grad.size(0)}, {grad.stride(1), grad.stride(0)},
                                           grad.storage_offset())
                              : grad;

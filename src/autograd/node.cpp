@@ -29,7 +29,9 @@ thread_local size_t recent_pos = 0;
 thread_local std::vector<Node*>* deletion_queue = nullptr;
 }  // namespace
 
-Node::Node() : walk_hint_(recent_nodes[recent_pos]), sequence_nr_(next_sequence_nr++) {
+Node::Node() : Node(next_sequence_nr++) {}
+
+Node::Node(uint64_t sequence_nr) : walk_hint_(recent_nodes[recent_pos]), sequence_nr_(sequence_nr) {
   recent_nodes[recent_pos] = reinterpret_cast<uintptr_t>(this);
   recent_pos = (recent_pos + 1) % kWalkHintDistance;
   if (AnomalyMode::is_enabled()) extras().anomaly_trace = std::make_unique<std::string>();

@@ -75,9 +75,7 @@ bool column_major(const Tensor& m) { return m.stride(0) == 1 && m.stride(1) == m
 // transpose of a contiguous matrix (then out.t() += b.t() @ a.t()), and when it
 // does not share memory with an operand the GEMM reads.
 bool add_product_into(const Tensor& out, const Tensor& a, const Tensor& b) {
-  const auto* memory = out.unsafeGetTensorImpl()->storage.get();
-  if (memory == a.unsafeGetTensorImpl()->storage.get() || memory == b.unsafeGetTensorImpl()->storage.get())
-    return false;
+  if (shares_memory(out, a) || shares_memory(out, b)) return false;
   if (out.is_contiguous()) gemm_into(out, a, b, 1, 1, Tensor(), "addmm_impl_cpu_");
   else if (column_major(out)) gemm_into(out.t(), b.t(), a.t(), 1, 1, Tensor(), "addmm_impl_cpu_");
   else return false;

@@ -29,6 +29,16 @@ void fill_raw(const Tensor& t, const Scalar& value);
 // A 0-dim tensor holding s in dtype.
 Tensor scalar_tensor(const Scalar& s, ScalarType dtype);
 
+// Whether a's and b's storages overlap: the same storage, or two over the same
+// bytes (from_blob).
+inline bool shares_memory(const Tensor& a, const Tensor& b) {
+  const StorageImpl& x = *a.unsafeGetTensorImpl()->storage;
+  const StorageImpl& y = *b.unsafeGetTensorImpl()->storage;
+  const auto* px = static_cast<const char*>(x.data);
+  const auto* py = static_cast<const char*>(y.data);
+  return &x == &y || (px < py + y.nbytes && py < px + x.nbytes);
+}
+
 // Whether `shape` broadcasts to `desired`.
 bool is_expandable_to(IntArrayRef shape, IntArrayRef desired);
 // Sums g over the dims along which `shape` was broadcast to g's shape

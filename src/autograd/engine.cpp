@@ -150,11 +150,12 @@ struct LivePass {
 // backward is built (create_graph) or checked (anomaly mode); and no hook can run
 // between the formula and the leaf's AccumulateGrad (only the accumulations of
 // the formula's other inputs can, so their leaves must have none). The sum is
-// then the in-place add libtorch's AccumulateGrad does, made inside the GEMM. Float32 only: a GEMM with beta = 1
-// may add .grad's old value before its last partial products rather than after
-// them, which changes the rounding when .grad was not zero. Float32 products
-// already differ from libtorch's in their last bits (other kernels); float64
-// gradients keep libtorch's order of additions exactly.
+// then the in-place add libtorch's AccumulateGrad does, made inside the GEMM.
+// Float32 only: a GEMM with beta = 1 may add .grad's old value before its last
+// partial products rather than after them, which changes the rounding when .grad
+// was not zero. Float32 products already differ from libtorch's in their last
+// bits (other kernels); float64 gradients keep libtorch's order of additions
+// exactly.
 struct RunningNode {
   GraphTask* task = nullptr;
   const NodeTask* node_task = nullptr;

@@ -1,6 +1,7 @@
 // Matrix products (mm, bmm, addmm, matmul, F::linear) and the GEMM kernel: values
 // worked out by hand, gradients derived by hand in the comments, libtorch 1.13's
 // grad_fn names and error texts, gradcheck / gradgradcheck in float64.
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -136,9 +137,12 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
   };
   const int saved_threads = get_num_threads();
   set_num_threads(2);
-  // The last shape has a small inner dimension but one block of rows: it is cut by
-  // columns, so that both threads get work.
-  for (const Shape& s : {Shape{256, 784, 32}, Shape{64, 512, 256}, Shape{512, 64, 256}, Shape{64, 20000, 8}}) {
+  // The fourth shape's 784 columns are cut at a multiple of 16 (400 / 384). The last
+  // shape has a small inner dimension but one block of rows: it is cut by columns,
+  // so that both threads get work. kernels::gemm_onto_rows, which first sets C's
+  // rows to a bias row, must give the same values over garbage in C.
+  for (const Shape& s : {Shape{256, 784, 32}, Shape{64, 512, 256}, Shape{512, 64, 256}, Shape{64, 784, 96},
+                         Shape{16, 20000, 16}}) {
     for (int flags = 0; flags < 4; ++flags) {
       const bool trans_a = flags & 1, trans_b = flags & 2;
       const float beta = trans_a == trans_b ? 0.0f : 1.0f;
@@ -154,8 +158,16 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
             sum += double(a[trans_a ? p * lda + i : i * lda + p]) * double(b[trans_b ? j * ldb + p : p * ldb + j]);
           expected[i * s.N + j] = static_cast<float>(sum + beta * c[i * s.N + j]);
         }
+      std::vector<float> row(c.begin(), c.begin() + s.N), onto_rows(c.size(), std::nanf("")),
+          expected_onto_rows(c.size());
+      for (int64_t i = 0; i < s.M; ++i)
+        for (int64_t j = 0; j < s.N; ++j)
+          expected_onto_rows[i * s.N + j] = expected[i * s.N + j] - beta * c[i * s.N + j] + 2.0f * row[j];
       kernels::gemm(trans_a, trans_b, s.M, s.N, s.K, 1.0f, a.data(), lda, b.data(), ldb, beta, c.data(), s.N);
       EXPECT_EQ(c, expected) << s.M << "x" << s.N << "x" << s.K << " trans_a " << trans_a << " trans_b " << trans_b;
+      kernels::gemm_onto_rows(trans_a, trans_b, s.M, s.N, s.K, 1.0f, a.data(), lda, b.data(), ldb, 2.0f, row.data(),
+                              onto_rows.data(), s.N);
+      EXPECT_EQ(onto_rows, expected_onto_rows) << s.M << "x" << s.N << "x" << s.K << " onto rows";
     }
   }
   set_num_threads(saved_threads);
@@ -274,6 +286,25 @@ TEST(Addmm, BiasShapesBetaAndAlpha) {
   // Long: 2·[1,2] + 3·A·B.
   Tensor al = mat(kA, {2, 3}, kLong), bl = mat(kB, {3, 2}, kLong);
   EXPECT_TENSOR(addmm(tensor({1, 2}), al, bl, 2, 3), {2, 2}, {176, 196, 419, 466});
+}
+
+TEST(Addmm, BroadcastBiasGivesTheBitsOfAFullBias) {
+  // A float bias broadcast over the rows is written block by block inside the
+  // threaded product (kernels::gemm_onto_rows); a full bias is copied first. Both
+  // must give the same bits, small or split over threads, with beta and alpha.
+  const int saved_threads = get_num_threads();
+  set_num_threads(2);
+  manual_seed(3);
+  for (const auto& [M, N, K] : {std::array<int64_t, 3>{5, 7, 3}, {96, 784, 64}, {32, 784, 256}, {512, 256, 64}, {300, 1, 9}}) {
+    const Tensor a = randn({M, K}), b = randn({N, K}).t(), bias = randn({N});
+    for (const auto& [beta, alpha] : {std::pair<double, double>{1, 1}, {0.5, -2}}) {
+      const Tensor full_bias = bias.expand({M, N}).contiguous();
+      EXPECT_TRUE(equal(addmm(bias, a, b, beta, alpha), addmm(full_bias, a, b, beta, alpha))) << M << "x" << N;
+      EXPECT_TRUE(equal(addmm(bias.unsqueeze(0), a, b, beta, alpha), addmm(full_bias, a, b, beta, alpha)));
+    }
+  }
+  EXPECT_TENSOR(addmm(tensor({1.0f, 2.0f}), mat(kA, {2, 3}), mat(kB, {3, 2})), {2, 2}, {59, 66, 140, 156});
+  set_num_threads(saved_threads);
 }
 
 TEST(Addmm, BetaZeroIgnoresNaNBiasAndAlphaZeroIgnoresNaNMatrices) {

@@ -75,6 +75,42 @@ void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 // 300-330 us unsplit to 240-265 us split (AVX-512 Zen 5 VM, interleaved runs).
 constexpr int64_t kMinGemmChunkWork = int64_t(1) << 21;
 
+// Calls block(first_row, rows, first_column, columns) on blocks of an M x N x K
+// float product that together cover C, in parallel when it is large enough.
+template <class Block>
+void for_each_block(int64_t M, int64_t N, int64_t K, const Block& block) {
+  const int64_t work = M * N * K;
+  if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region())
+    return block(0, M, 0, N);
+  // Note [GEMM threads]: the product is cut into one block of whole columns (or
+  // rows, when there are more rows than columns) per thread, multiples of the
+  // kernels' vector width, and the blocks run single-threaded on the pool. Each
+  // block is one dnnl_sgemm call that packs the whole of the shared operand, so
+  // more blocks cost more packing: measured on 2 cores (AVX2), 1024³ ran at 98
+  // GFLOP/s in 8 blocks and at 121-139 in 2, as fast as oneDNN's or OpenBLAS's own
+  // two threads. The cut is at multiples of 16 floats, the AVX-512 vector width:
+  // at multiples of 64 the 784 columns of the MLP's first weight gradient at batch
+  // 512 split 448 / 336, and that 256x784x512 product took 541-588 us (min of 400)
+  // against 504-518 us split 400 / 384.
+  // A product whose inner dimension is the smallest (a weight gradient over a
+  // batch) is cut by rows when there are rows for every thread: each thread then
+  // writes one contiguous part of the gradient, the part it will accumulate and
+  // update (Note [Chunk affinity] in core/parallel.cpp).
+  constexpr int64_t unit = 16;
+  const int64_t threads = core::num_threads();
+  const bool rows_for_affinity = K < std::min(M, N) && (M + unit - 1) / unit >= threads;
+  const bool by_columns = N >= M && !rows_for_affinity;
+  const int64_t extent = by_columns ? N : M;
+  const int64_t units = (extent + unit - 1) / unit;
+  const int64_t unit_work = work / extent * unit;
+  const int64_t grain = std::max((kMinGemmChunkWork + unit_work - 1) / unit_work, (units + threads - 1) / threads);
+  core::parallel_for(units, grain, [&](int64_t b, int64_t e) {
+    const int64_t first = b * unit, count = std::min(extent, e * unit) - first;
+    if (by_columns) block(int64_t(0), M, first, count);
+    else block(first, count, int64_t(0), N);
+  });
+}
+
 }  // namespace
 
 std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
@@ -88,39 +124,28 @@ std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_st
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_onto_rows(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
+}
+
+void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  if (K == 0 || alpha == 0.0f) return scale_rows(M, N, beta, C, ldc);
-  const int64_t work = M * N * K;
-  if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region())
-    return sgemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  // Note [GEMM threads]: the product is cut into one block of whole columns (or
-  // rows, when there are more rows than columns) per thread, multiples of the
-  // kernels' vector width, and the blocks run single-threaded on the pool. Each
-  // block is one dnnl_sgemm call that packs the whole of the shared operand, so
-  // more blocks cost more packing: measured on 2 cores (AVX2), 1024³ ran at 98
-  // GFLOP/s in 8 blocks and at 121-139 in 2, as fast as oneDNN's or OpenBLAS's own
-  // two threads.
-  // A product whose inner dimension is the smallest (a weight gradient over a
-  // batch) is cut by rows when there are rows for every thread: each thread then
-  // writes one contiguous part of the gradient, the part it will accumulate and
-  // update (Note [Chunk affinity] in core/parallel.cpp).
-  constexpr int64_t unit = 64;
-  const int64_t threads = core::num_threads();
-  const bool rows_for_affinity = K < std::min(M, N) && (M + unit - 1) / unit >= threads;
-  const bool by_columns = N >= M && !rows_for_affinity;
-  const int64_t extent = by_columns ? N : M;
-  const int64_t units = (extent + unit - 1) / unit;
-  const int64_t unit_work = work / extent * unit;
-  const int64_t grain = std::max((kMinGemmChunkWork + unit_work - 1) / unit_work, (units + threads - 1) / threads);
-  core::parallel_for(units, grain, [&](int64_t b, int64_t e) {
-    const int64_t first = b * unit, count = std::min(extent, e * unit) - first;
-    if (by_columns) {
-      sgemm_serial(trans_a, trans_b, M, count, K, alpha, A, lda, B + (trans_b ? first * ldb : first), ldb, beta,
-                   C + first, ldc);
-    } else {
-      sgemm_serial(trans_a, trans_b, count, N, K, alpha, A + (trans_a ? first : first * lda), lda, B, ldb, beta,
-                   C + first * ldc, ldc);
-    }
+  auto set_rows = [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
+    if (row == nullptr) return;
+    for (int64_t i = first_row; i < first_row + rows; ++i)
+      std::copy(row + first_column, row + first_column + columns, C + i * ldc + first_column);
+  };
+  if (K == 0 || alpha == 0.0f) {
+    set_rows(0, M, 0, N);
+    return scale_rows(M, N, beta, C, ldc);
+  }
+  // Each thread writes the rows of its own block just before its product reads
+  // them back, while they are in its cache.
+  for_each_block(M, N, K, [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
+    set_rows(first_row, rows, first_column, columns);
+    sgemm_serial(trans_a, trans_b, rows, columns, K, alpha, A + (trans_a ? first_row : first_row * lda), lda,
+                 B + (trans_b ? first_column * ldb : first_column), ldb, beta, C + first_row * ldc + first_column,
+                 ldc);
   });
 }
 

@@ -23,6 +23,11 @@ std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_st
 // K == 0, A and B are not read.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+// The float gemm with C's rows first set to `row` (N values; nullptr leaves C as
+// it is): C = alpha * op(A) * op(B) + beta * [row; row; ...], a linear layer's
+// product onto its bias.
+void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                    int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
           const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t alpha, const int64_t* A, int64_t lda,

@@ -28,6 +28,12 @@ Operand operand(const Tensor& m) {
   return {copy, *layout_of(copy), nd == 3 ? copy.stride(0) : 0};
 }
 
+// A 2-D tensor whose rows all read the same contiguous row (a bias expanded over
+// a batch).
+bool is_row_broadcast(const Tensor& t) {
+  return t.defined() && t.dim() == 2 && (t.size(0) == 1 || t.stride(0) == 0) && (t.size(1) == 1 || t.stride(1) == 1);
+}
+
 // out = beta * init + alpha * a @ b, for a [(B,) M, K] and b [(B,) K, N] of out's
 // dtype and a contiguous out [(B,) M, N]; init (broadcast to out) is read only
 // when beta != 0, and when it is undefined out already holds the addend. `op`
@@ -41,7 +47,10 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
     using T = decltype(tag);
     if (out.numel() == 0) return;
     const T be = beta.to<T>();
-    if (be != T(0) && init.defined()) copy_raw(out, init);
+    // A linear layer's bias: the float GEMM sets each block's rows on the thread
+    // that multiplies into them (kernels::gemm_onto_rows).
+    const bool onto_bias_rows = std::is_same_v<T, float> && be != T(0) && K > 0 && is_row_broadcast(init);
+    if (be != T(0) && init.defined() && !onto_bias_rows) copy_raw(out, init);
     T* c = out.data_ptr<T>();
     if (K == 0) {
       kernels::gemm_batched<T>(batch, false, false, M, N, 0, alpha.to<T>(), nullptr, 1, 0, nullptr, 1, 0, be, c, N,
@@ -49,6 +58,12 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
       return;
     }
     const Operand A = operand(a), B = operand(b);
+    if constexpr (std::is_same_v<T, float>) {
+      if (onto_bias_rows) {
+        return kernels::gemm_onto_rows(A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
+                                       A.layout.ld, B.t.data_ptr<T>(), B.layout.ld, be, init.data_ptr<T>(), c, N);
+      }
+    }
     kernels::gemm_batched<T>(batch, A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
                              A.layout.ld, A.batch_stride, B.t.data_ptr<T>(), B.layout.ld, B.batch_stride, be, c, N,
                              M * N);

@@ -295,7 +295,8 @@ TEST(Addmm, BroadcastBiasGivesTheBitsOfAFullBias) {
   const int saved_threads = get_num_threads();
   set_num_threads(2);
   manual_seed(3);
-  for (const auto& [M, N, K] : {std::array<int64_t, 3>{5, 7, 3}, {96, 784, 64}, {32, 784, 256}, {512, 256, 64}, {300, 1, 9}}) {
+  for (const auto& [M, N, K] :
+       {std::array<int64_t, 3>{5, 7, 3}, {96, 784, 64}, {32, 784, 256}, {512, 256, 64}, {300, 1, 9}}) {
     const Tensor a = randn({M, K}), b = randn({N, K}).t(), bias = randn({N});
     for (const auto& [beta, alpha] : {std::pair<double, double>{1, 1}, {0.5, -2}}) {
       const Tensor full_bias = bias.expand({M, N}).contiguous();

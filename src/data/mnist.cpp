@@ -87,9 +87,10 @@ struct MNIST::Pixels {
       // A shuffled batch reads images scattered over the 47 MB file, each a cache
       // miss the hardware prefetcher cannot foresee. Asking for the image four rows
       // ahead took a batch of 128 from 52 to 16 us alone (AVX-512 Zen 5 VM), but
-      // left the first four images of every chunk unasked; asking for 16 images
-      // at a time before converting them took it from 23-29 to 16-19 us after 4 MB of other
-      // work had evicted the file, and from 21.7 to about 20 ms per training epoch.
+      // left the first four images of every chunk unasked; asking for 16 images at
+      // a time before converting them took it from 23-29 to 16-19 us after 4 MB of
+      // other work had evicted the file, and from 21.7 to about 20 ms per training
+      // epoch.
       for (int64_t group = begin; group < end; group += kImagesPerChunk) {
         const int64_t group_end = std::min(end, group + kImagesPerChunk);
         for (int64_t i = group; i < group_end; ++i) {

@@ -645,6 +645,32 @@ TEST(Graph, APassInsideAHookOfAnotherSharesItsNodes) {
   EXPECT_TENSOR(x.grad(), {}, {4.0 * 4.0});    // d(4x^2)/dx = 8x at 2
 }
 
+// Passes inside a hook index their nodes in a map of their own; one over a graph
+// of thousands of nodes grows it, and the map is then dropped rather than cleared
+// for the next pass. Every pass must still find its own nodes.
+TEST(Graph, PassesInsideAHookAfterALargeOneFindTheirNodes) {
+  Tensor x = tensor(3.0, dtype(kDouble).requires_grad(true));
+  std::vector<double> inner;
+  Tensor u = x * 2;
+  u.register_hook([&](Tensor g) {
+    for (int64_t length : {5000, 3, 5000, 1}) {
+      Tensor z = x;
+      for (int64_t i = 0; i < length; ++i) z = z * (i % 2 == 0 ? 1.25 : 0.75);
+      inner.push_back(ag::grad({z}, {x})[0].item<double>());
+    }
+    return g;
+  });
+  u.backward();
+  // 2500 pairs 1.25 * 0.75 in the long chains; 1.25 * 0.75 * 1.25 and 1.25 in the
+  // short ones.
+  ASSERT_EQ(inner.size(), 4u);
+  EXPECT_NEAR(inner[0] / std::pow(0.9375, 2500), 1.0, 1e-12);  // rounded 5000 times
+  EXPECT_DOUBLE_EQ(inner[1], 1.171875);
+  EXPECT_NEAR(inner[2] / std::pow(0.9375, 2500), 1.0, 1e-12);
+  EXPECT_DOUBLE_EQ(inner[3], 1.25);
+  EXPECT_TENSOR(x.grad(), {}, {2.0});
+}
+
 TEST(Leaves, GradientOfTransposedLeafHasLeafStrides) {
   // As libtorch's gradient layout contract: a dense leaf gets a gradient with its strides.
   Tensor w = arange(6, kFloat).reshape({2, 3}).t().detach().requires_grad_();

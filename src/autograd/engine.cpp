@@ -40,10 +40,15 @@ struct NodeTask {
 // per edge, so it must be cheap.
 class NodeIndex {
  public:
-  // Empties the map, keeping its memory.
+  // Empties the map. A table that a large graph grew is dropped, not cleared:
+  // clearing it made every later pass on the thread write all of it, however small
+  // its graph (Note [Engine slots]); a large graph regrows it by doubling.
   void clear() {
-    if (slots_.empty()) slots_.resize(16);
-    if (size_ > 0) std::fill(slots_.begin(), slots_.end(), std::pair<Node*, uint32_t>{nullptr, 0});
+    if (slots_.empty() || slots_.size() > kMaxKeptSlots) {
+      std::vector<std::pair<Node*, uint32_t>>(kInitialSlots).swap(slots_);
+    } else if (size_ > 0) {
+      std::fill(slots_.begin(), slots_.end(), std::pair<Node*, uint32_t>{nullptr, 0});
+    }
     size_ = 0;
   }
   // Returns the index for n, inserting next_index when n is new.
@@ -81,6 +86,8 @@ class NodeIndex {
     for (auto& [n, idx] : old)
       if (n) find_or_insert(n, idx, ins);
   }
+  static constexpr size_t kInitialSlots = 16;
+  static constexpr size_t kMaxKeptSlots = 4096;  // 64 KiB
   std::vector<std::pair<Node*, uint32_t>> slots_;
   size_t size_ = 0;
 };

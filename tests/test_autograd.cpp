@@ -313,6 +313,44 @@ TEST(Hooks, NonLeafHookSeesAndChangesGradient) {
   EXPECT_TENSOR(x.grad(), {2}, {18, 36});
 }
 
+// Note [Reusing gradient buffers]: an activation's backward writes its result over
+// the gradient it receives only when nothing else holds that gradient.
+TEST(Hooks, ActivationBackwardWritesOverOnlyAGradientNobodyElseHolds) {
+  const Tensor w = tensor({1.0, 2.0, 3.0, 4.0});
+  Tensor x = tensor({-1.0, 2.0, -3.0, 4.0}, requires_grad());
+  (relu(x) * w).sum().backward();  // the product's gradient buffer is written over
+  EXPECT_TENSOR(x.grad(), {4}, {0, 2, 0, 4});
+
+  x.mutable_grad() = Tensor();
+  const Tensor g = tensor({5.0, 6.0, 7.0, 8.0});
+  relu(x).backward(g);
+  EXPECT_TENSOR(g, {4}, {5, 6, 7, 8});
+  EXPECT_TENSOR(x.grad(), {4}, {0, 6, 0, 8});
+
+  x.mutable_grad() = Tensor();
+  Tensor r = relu(x), kept;
+  r.register_hook([&](Tensor seen) { kept = seen; });
+  r.retain_grad();
+  (r * w).sum().backward();
+  EXPECT_TENSOR(kept, {4}, {1, 2, 3, 4});
+  EXPECT_TENSOR(r.grad(), {4}, {1, 2, 3, 4});
+  EXPECT_TENSOR(x.grad(), {4}, {0, 2, 0, 4});
+
+  Tensor s = relu(x);
+  const ag::variable_list both = ag::grad({(s * w).sum()}, {s, x});
+  EXPECT_TENSOR(both[0], {4}, {1, 2, 3, 4});
+  EXPECT_TENSOR(both[1], {4}, {0, 2, 0, 4});
+
+  Tensor z = zeros({4}, requires_grad());
+  Tensor sg = sigmoid(z), th = tanh(z);
+  sg.retain_grad();
+  th.retain_grad();
+  (sg * w + th * w).sum().backward();
+  EXPECT_TENSOR(sg.grad(), {4}, {1, 2, 3, 4});
+  EXPECT_TENSOR(th.grad(), {4}, {1, 2, 3, 4});
+  EXPECT_TENSOR(z.grad(), {4}, {1.25, 2.5, 3.75, 5});
+}
+
 TEST(Hooks, HookNeedsRequiresGrad) {
   Tensor x = ones({2});
   EXPECT_THROW_MSG(x.register_hook([](Tensor g) { return g; }),

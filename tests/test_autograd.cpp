@@ -351,6 +351,28 @@ TEST(Hooks, ActivationBackwardWritesOverOnlyAGradientNobodyElseHolds) {
   EXPECT_TENSOR(z.grad(), {4}, {1.25, 2.5, 3.75, 5});
 }
 
+TEST(Hooks, ScalingByANumberWritesOverOnlyAGradientNobodyElseHolds) {
+  Tensor x = tensor({1.0, -2.0}, requires_grad());
+  ((x * 3.0) / 4.0 * 8.0).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {6, 6});
+
+  x.mutable_grad() = Tensor();
+  const Tensor g = tensor({1.0, 2.0});
+  (x * 3.0).backward(g);
+  EXPECT_TENSOR(g, {2}, {1, 2});
+  EXPECT_TENSOR(x.grad(), {2}, {3, 6});
+
+  x.mutable_grad() = Tensor();
+  Tensor h = x / 2.0, kept;
+  h.register_hook([&](Tensor seen) { kept = seen; });
+  Tensor q = h * 5.0;
+  q.retain_grad();
+  (q * 10.0).sum().backward();
+  EXPECT_TENSOR(q.grad(), {2}, {10, 10});
+  EXPECT_TENSOR(kept, {2}, {50, 50});
+  EXPECT_TENSOR(x.grad(), {2}, {25, 25});
+}
+
 TEST(Hooks, HookNeedsRequiresGrad) {
   Tensor x = ones({2});
   EXPECT_THROW_MSG(x.register_hook([](Tensor g) { return g; }),

@@ -143,7 +143,10 @@ Tensor mul(const Tensor& a, const Scalar& b) {
   Tensor out = scalar_map(a, b, result_type(a, b), [](auto x, auto y) { return mul_op(x, y); });
   if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return t * b; });
   if (needs_record(a)) {
-    auto node = make_node("MulBackward1", [b](Node&, const Tensor& g) -> variable_list { return {g * b}; }, a);
+    auto node = make_node("MulBackward1", [b](Node&, const Tensor& g) -> variable_list {
+      if (scalar_map_over_gradient(g, b, [](auto x, auto y) { return mul_op(x, y); })) return {g};
+      return {g * b};
+    }, a);
     set_history(out, node);
   }
   return out;
@@ -178,7 +181,10 @@ Tensor div(const Tensor& a, const Scalar& b) {
   });
   if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return t / b; });
   if (needs_record(a)) {
-    auto node = make_node("DivBackward1", [b](Node&, const Tensor& g) -> variable_list { return {g / b}; }, a);
+    auto node = make_node("DivBackward1", [b](Node&, const Tensor& g) -> variable_list {
+      if (scalar_map_over_gradient(g, b, [](auto x, auto y) { return x / y; })) return {g};
+      return {g / b};
+    }, a);
     set_history(out, node);
   }
   return out;

@@ -130,7 +130,8 @@ TEST(GemmKernel, BatchedSmallMatricesMatchOneByOne) {
 TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
   // Float32 products of 4M multiply-adds or more are cut into blocks over the pool
   // (Note [GEMM threads]): by columns, by rows when there are more rows, and by rows
-  // when the inner dimension is the smallest (a weight gradient). Small integer
+  // when A is transposed or the inner dimension is the smallest (a weight
+  // gradient). Small integer
   // values keep every sum exact, so each block must give the definition's value.
   struct Shape {
     int64_t M, N, K;

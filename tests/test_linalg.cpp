@@ -5,7 +5,9 @@
 #include <cmath>
 #include <limits>
 
+#include "core/parallel.h"
 #include "kernels/gemm.h"
+#include "ops/ops_internal.h"
 #include "support/test_support.h"
 #include "tensorgrad/gradcheck.h"
 #include "tensorgrad/nn/functional.h"
@@ -171,6 +173,48 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
       EXPECT_EQ(onto_rows, expected_onto_rows) << s.M << "x" << s.N << "x" << s.K << " onto rows";
     }
   }
+  set_num_threads(saved_threads);
+}
+
+// Note [Chunk affinity]: a product cut by rows over the threads leaves the count of
+// its blocks on its storage, and the optimizer step and zero_grad then cut the
+// same memory into as many chunks, each thread passing over the rows it wrote.
+TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
+  const int saved_threads = get_num_threads();
+  set_num_threads(2);
+  EXPECT_EQ(kernels::gemm_row_blocks(true, 256, 784, 32), 2);    // a weight gradient: by rows
+  EXPECT_EQ(kernels::gemm_row_blocks(false, 32, 256, 784), 0);   // a linear forward: by columns
+  EXPECT_EQ(kernels::gemm_row_blocks(true, 128, 256, 16), 0);    // 0.5M multiply-adds: one block
+  EXPECT_EQ(kernels::gemm_row_blocks(false, 512, 64, 256), 2);   // more rows than columns
+
+  const Tensor dy = ones({32, 256}), x = ones({32, 784});
+  const Tensor weight_grad = mm(dy.t(), x);
+  EXPECT_EQ(weight_grad.unsafeGetTensorImpl()->storage->writer_blocks, 2);
+  EXPECT_EQ(ops::affine_grain(weight_grad), 256 * 784 / 2);
+  EXPECT_EQ(ops::affine_grain(weight_grad.narrow(0, 128, 128)), core::kElementwiseGrain);  // a part of it
+  EXPECT_EQ(weight_grad.sum().item<float>(), 32.0f * 256 * 784);
+
+  const Tensor forward = mm(ones({32, 784}), ones({784, 256}));
+  EXPECT_EQ(forward.unsafeGetTensorImpl()->storage->writer_blocks, 0);
+  EXPECT_EQ(ops::affine_grain(forward), core::kElementwiseGrain);
+
+  // The SGD step and zero_grad over a linear layer's weight gradient, cut this way.
+  Tensor w = ones({256, 784}, requires_grad());
+  optim::SGD sgd({w}, optim::SGDOptions(0.5).momentum(0.5));
+  for (int step = 0; step < 2; ++step) {
+    F::linear(x, w).sum().backward();  // dW = dY^T X, cut by rows
+    EXPECT_EQ(w.grad().unsafeGetTensorImpl()->storage->writer_blocks, 2);
+    EXPECT_EQ(ops::affine_grain(w.grad()), 256 * 784 / 2);
+    sgd.step();
+    sgd.zero_grad();
+  }
+  EXPECT_EQ(w.grad().abs().max().item<float>(), 0.0f);
+  // Steps of 0.5 * 32, then 0.5 * (32 + 0.5 * 32): 1 - 16 - 24.
+  EXPECT_EQ(w.min().item<float>(), -39.0f);
+  EXPECT_EQ(w.max().item<float>(), -39.0f);
+
+  set_num_threads(1);
+  EXPECT_EQ(kernels::gemm_row_blocks(true, 256, 784, 32), 0);
   set_num_threads(saved_threads);
 }
 

@@ -31,6 +31,11 @@ struct StorageImpl final : detail::RefCounted, detail::PoolAllocated {
   // Bumped when an in-place op with autograd gives a tensor on this storage a new
   // history (Note [Views of a rebased tensor] in src/ops/inplace.cpp).
   uint32_t history_version = 0;
+  // How many blocks of rows a product cut over threads last wrote here (0: none),
+  // so that later passes over the same memory (the optimizer step, zero_grad) give
+  // each thread the part it wrote (Note [Chunk affinity] in src/core/parallel.cpp).
+  // Only a hint: a stale value costs speed, never correctness.
+  uint8_t writer_blocks = 0;
 
  private:
   Deleter deleter_ = nullptr;

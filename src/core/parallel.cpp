@@ -43,7 +43,13 @@ void cpu_relax() {
 // still in its own cache. Claiming alternately, each chunk went to whichever
 // thread came first, and half the lines crossed between the cores on every pass:
 // on the 2-vCPU Zen 5 VM, zero_grad of the MLP's 235k parameters took 49 us after
-// a two-thread step and 9 us after a one-thread step.
+// a two-thread step and 9 us after a one-thread step. A product cut by rows over
+// the threads (a weight gradient) leaves its block count on its storage
+// (StorageImpl::writer_blocks), and the optimizer step and zero_grad cut that
+// memory into as many chunks: each thread then updates exactly the rows it wrote,
+// and a gradient written by one thread (fc2's at batch 32) stays on that thread.
+// MLP train step with it (alternating rounds, against the fixed 32k-element
+// grain): 0.94 at batch 32, 0.92-0.95 at 128, 0.96-0.98 at 512.
 //
 // One job runs at a time; a caller that finds the pool busy (another application
 // thread's job) runs its loop alone.

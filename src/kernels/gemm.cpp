@@ -75,13 +75,21 @@ void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
 // 300-330 us unsplit to 240-265 us split (AVX-512 Zen 5 VM, interleaved runs).
 constexpr int64_t kMinGemmChunkWork = int64_t(1) << 21;
 
-// Calls block(first_row, rows, first_column, columns) on blocks of an M x N x K
-// float product that together cover C, in parallel when it is large enough.
-template <class Block>
-void for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, const Block& block) {
+// How a float product is cut over the threads: into blocks of `grain` units of
+// kBlockUnit columns (or rows) each.
+struct BlockPlan {
+  bool by_columns = false;
+  int64_t extent = 0;  // the number of columns (or rows) cut
+  int64_t units = 0;
+  int64_t grain = 0;
+};
+constexpr int64_t kBlockUnit = 16;
+
+// The cut of an M x N x K float product; nullopt when it runs as one block on the
+// calling thread.
+std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans_a) {
   const int64_t work = M * N * K;
-  if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region())
-    return block(0, M, 0, N);
+  if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region()) return std::nullopt;
   // Note [GEMM threads]: the product is cut into one block of whole columns (or
   // rows, when there are more rows than columns) per thread, multiples of the
   // kernels' vector width, and the blocks run single-threaded on the pool. Each
@@ -96,20 +104,30 @@ void for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, const Block& 
   // any product whose inner dimension is the smallest, is cut by rows when there
   // are rows for every thread: each thread then writes one contiguous part of the
   // gradient, the part it will accumulate and update (Note [Chunk affinity] in
-  // core/parallel.cpp). The MLP's weight gradients at batch 512 (256x784x512 and
-  // 128x256x512, once cut by columns) cut by rows: train step 0.968-0.973 in
-  // alternating rounds (20-30), batch 128 and the CNN step unchanged.
-  constexpr int64_t unit = 16;
+  // core/parallel.cpp; gemm_row_blocks tells those passes the cut). The MLP's
+  // weight gradients at batch 512 (256x784x512 and 128x256x512, once cut by
+  // columns) cut by rows: train step 0.968-0.973 in alternating rounds (20-30),
+  // batch 128 and the CNN step unchanged.
   const int64_t threads = core::num_threads();
-  const bool rows_for_affinity = (K < std::min(M, N) || trans_a) && (M + unit - 1) / unit >= threads;
-  const bool by_columns = N >= M && !rows_for_affinity;
-  const int64_t extent = by_columns ? N : M;
-  const int64_t units = (extent + unit - 1) / unit;
-  const int64_t unit_work = work / extent * unit;
-  const int64_t grain = std::max((kMinGemmChunkWork + unit_work - 1) / unit_work, (units + threads - 1) / threads);
-  core::parallel_for(units, grain, [&](int64_t b, int64_t e) {
-    const int64_t first = b * unit, count = std::min(extent, e * unit) - first;
-    if (by_columns) block(int64_t(0), M, first, count);
+  const bool rows_for_affinity = (K < std::min(M, N) || trans_a) && (M + kBlockUnit - 1) / kBlockUnit >= threads;
+  BlockPlan plan;
+  plan.by_columns = N >= M && !rows_for_affinity;
+  plan.extent = plan.by_columns ? N : M;
+  plan.units = (plan.extent + kBlockUnit - 1) / kBlockUnit;
+  const int64_t unit_work = work / plan.extent * kBlockUnit;
+  plan.grain = std::max((kMinGemmChunkWork + unit_work - 1) / unit_work, (plan.units + threads - 1) / threads);
+  return plan;
+}
+
+// Calls block(first_row, rows, first_column, columns) on blocks of an M x N x K
+// float product that together cover C, in parallel when it is large enough.
+template <class Block>
+void for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, const Block& block) {
+  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a);
+  if (!plan) return block(0, M, 0, N);
+  core::parallel_for(plan->units, plan->grain, [&](int64_t b, int64_t e) {
+    const int64_t first = b * kBlockUnit, count = std::min(plan->extent, e * kBlockUnit) - first;
+    if (plan->by_columns) block(int64_t(0), M, first, count);
     else block(first, count, int64_t(0), N);
   });
 }
@@ -123,6 +141,11 @@ std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_st
   if ((row_stride == 1 || rows <= 1) && (cols <= 1 || col_stride >= std::max<int64_t>(1, rows)))
     return BlasMatrix{true, cols <= 1 ? std::max<int64_t>(1, rows) : col_stride};
   return std::nullopt;
+}
+
+int64_t gemm_row_blocks(bool trans_a, int64_t M, int64_t N, int64_t K) {
+  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a);
+  return !plan || plan->by_columns ? 0 : (plan->units + plan->grain - 1) / plan->grain;
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

@@ -94,13 +94,31 @@ void fill_raw(const Tensor& t, const Scalar& value) {
       // In parallel, so that each thread writes the part of a gradient it wrote in
       // backward and read in the optimizer step (Note [Chunk affinity]).
       T* p = t.data_ptr<T>();
-      core::parallel_for(t.numel(), core::kElementwiseGrain, [p, v](int64_t begin, int64_t end) {
+      core::parallel_for(t.numel(), affine_grain(t), [p, v](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) p[i] = v;
       });
     } else {
       kernels::map<T>(t, [v]() { return v; });
     }
   });
+}
+
+namespace {
+bool covers_storage(const Tensor& t) {
+  const TensorImpl& impl = *t.unsafeGetTensorImpl();
+  return impl.storage_offset == 0 && t.nbytes() == impl.storage->nbytes;
+}
+}  // namespace
+
+int64_t affine_grain(const Tensor& t) {
+  const int64_t blocks = t.unsafeGetTensorImpl()->storage->writer_blocks;
+  if (blocks < 2 || !covers_storage(t)) return core::kElementwiseGrain;
+  return (t.numel() + blocks - 1) / blocks;
+}
+
+void set_writer_blocks(const Tensor& t, int64_t row_blocks) {
+  if (covers_storage(t))
+    t.unsafeGetTensorImpl()->storage->writer_blocks = static_cast<uint8_t>(std::min<int64_t>(row_blocks, 255));
 }
 
 Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {

@@ -60,9 +60,15 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
     const Operand A = operand(a), B = operand(b);
     if constexpr (std::is_same_v<T, float>) {
       if (onto_bias_rows) {
-        return kernels::gemm_onto_rows(A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
-                                       A.layout.ld, B.t.data_ptr<T>(), B.layout.ld, be, init.data_ptr<T>(), c, N);
+        kernels::gemm_onto_rows(A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
+                                A.layout.ld, B.t.data_ptr<T>(), B.layout.ld, be, init.data_ptr<T>(), c, N);
+      } else {
+        kernels::gemm_batched<T>(batch, A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
+                                 A.layout.ld, A.batch_stride, B.t.data_ptr<T>(), B.layout.ld, B.batch_stride, be, c,
+                                 N, M * N);
       }
+      if (batch == 1) set_writer_blocks(out, kernels::gemm_row_blocks(A.layout.trans, M, N, K));
+      return;
     }
     kernels::gemm_batched<T>(batch, A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
                              A.layout.ld, A.batch_stride, B.t.data_ptr<T>(), B.layout.ld, B.batch_stride, be, c, N,

@@ -26,6 +26,14 @@ Tensor contiguous_raw(const Tensor& t);
 void copy_raw(const Tensor& dst, const Tensor& src);
 // Fills every element of t with value; records nothing.
 void fill_raw(const Tensor& t, const Scalar& value);
+// The grain of a parallel pass over the elements of the contiguous t: one chunk
+// per block of rows when a product cut over threads last wrote all of t's memory
+// (StorageImpl::writer_blocks), so that each thread passes over the part it wrote
+// (Note [Chunk affinity]); else core::kElementwiseGrain.
+int64_t affine_grain(const Tensor& t);
+// Records that a product cut into `row_blocks` blocks of rows (0: not cut by rows)
+// has just written the contiguous t, when t covers its storage.
+void set_writer_blocks(const Tensor& t, int64_t row_blocks);
 // A 0-dim tensor holding s in dtype.
 Tensor scalar_tensor(const Scalar& s, ScalarType dtype);
 

@@ -41,7 +41,7 @@ void fused_update(const Tensor& p, const Kernel& kernel) {
     using T = decltype(tag);
     T* param = work.data_ptr<T>();
     const T* gradient = g.data_ptr<T>();
-    core::parallel_for(p.numel(), core::kElementwiseGrain,
+    core::parallel_for(p.numel(), ops::affine_grain(p.grad()),
                        [&](int64_t begin, int64_t end) { kernel(param, gradient, begin, end); });
   });
   if (!work.is_same(p)) ops::copy_raw(p, work);

@@ -168,9 +168,13 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
           expected_onto_rows[i * s.N + j] = expected[i * s.N + j] - beta * c[i * s.N + j] + 2.0f * row[j];
       kernels::gemm(trans_a, trans_b, s.M, s.N, s.K, 1.0f, a.data(), lda, b.data(), ldb, beta, c.data(), s.N);
       EXPECT_EQ(c, expected) << s.M << "x" << s.N << "x" << s.K << " trans_a " << trans_a << " trans_b " << trans_b;
-      kernels::gemm_onto_rows(trans_a, trans_b, s.M, s.N, s.K, 1.0f, a.data(), lda, b.data(), ldb, 2.0f, row.data(),
-                              onto_rows.data(), s.N);
-      EXPECT_EQ(onto_rows, expected_onto_rows) << s.M << "x" << s.N << "x" << s.K << " onto rows";
+      // With B's rows in thread blocks, a transposed B is cut by columns.
+      for (bool b_rows_by_thread : {false, true}) {
+        std::fill(onto_rows.begin(), onto_rows.end(), std::nanf(""));
+        kernels::gemm_onto_rows(trans_a, trans_b, s.M, s.N, s.K, 1.0f, a.data(), lda, b.data(), ldb, 2.0f,
+                                row.data(), onto_rows.data(), s.N, b_rows_by_thread);
+        EXPECT_EQ(onto_rows, expected_onto_rows) << s.M << "x" << s.N << "x" << s.K << " onto rows";
+      }
     }
   }
   set_num_threads(saved_threads);
@@ -186,6 +190,7 @@ TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
   EXPECT_EQ(kernels::gemm_row_blocks(false, 32, 256, 784), 0);   // a linear forward: by columns
   EXPECT_EQ(kernels::gemm_row_blocks(true, 128, 256, 16), 0);    // 0.5M multiply-adds: one block
   EXPECT_EQ(kernels::gemm_row_blocks(false, 512, 64, 256), 2);   // more rows than columns
+  EXPECT_EQ(kernels::gemm_row_blocks(false, 512, 64, 256, true), 0);  // ... unless B's rows are in thread blocks
 
   const Tensor dy = ones({32, 256}), x = ones({32, 784});
   const Tensor weight_grad = mm(dy.t(), x);
@@ -198,13 +203,18 @@ TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
   EXPECT_EQ(forward.unsafeGetTensorImpl()->storage->writer_blocks, 0);
   EXPECT_EQ(ops::affine_grain(forward), core::kElementwiseGrain);
 
-  // The SGD step and zero_grad over a linear layer's weight gradient, cut this way.
+  // The SGD step and zero_grad over a linear layer's weight gradient, cut this way;
+  // the step leaves the same blocks on the weight.
   Tensor w = ones({256, 784}, requires_grad());
   optim::SGD sgd({w}, optim::SGDOptions(0.5).momentum(0.5));
   for (int step = 0; step < 2; ++step) {
     F::linear(x, w).sum().backward();  // dW = dY^T X, cut by rows
     EXPECT_EQ(w.grad().unsafeGetTensorImpl()->storage->writer_blocks, 2);
     EXPECT_EQ(ops::affine_grain(w.grad()), 256 * 784 / 2);
+    // The next forward reads the weight in the blocks its update wrote.
+    if (step == 1) {
+      EXPECT_EQ(ops::writer_blocks(w), 2);
+    }
     sgd.step();
     sgd.zero_grad();
   }

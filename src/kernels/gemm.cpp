@@ -87,7 +87,7 @@ constexpr int64_t kBlockUnit = 16;
 
 // The cut of an M x N x K float product; nullopt when it runs as one block on the
 // calling thread.
-std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans_a) {
+std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans_a, bool b_rows_by_thread) {
   const int64_t work = M * N * K;
   if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region()) return std::nullopt;
   // Note [GEMM threads]: the product is cut into one block of whole columns (or
@@ -108,10 +108,17 @@ std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans
   // weight gradients at batch 512 (256x784x512 and 128x256x512, once cut by
   // columns) cut by rows: train step 0.968-0.973 in alternating rounds (20-30),
   // batch 128 and the CNN step unchanged.
+  // Otherwise a product whose B is stored transposed (x W^T, a linear layer's
+  // forward) and was last written in blocks of its rows, one per thread (a weight
+  // the optimizer step updated, Note [Chunk affinity]), is cut by columns, so
+  // that each thread reads the block of W in its own cache: the MLP's train step at
+  // batch 512 (512x256x784 and 512x128x256 forwards, once cut by rows) 0.914 in
+  // alternating rounds. Inference, whose weights are in both caches, is cut as
+  // before: there the rows a thread writes are the rows the next activation reads.
   const int64_t threads = core::num_threads();
   const bool rows_for_affinity = (K < std::min(M, N) || trans_a) && (M + kBlockUnit - 1) / kBlockUnit >= threads;
   BlockPlan plan;
-  plan.by_columns = N >= M && !rows_for_affinity;
+  plan.by_columns = (N >= M || (b_rows_by_thread && N >= threads * kBlockUnit)) && !rows_for_affinity;
   plan.extent = plan.by_columns ? N : M;
   plan.units = (plan.extent + kBlockUnit - 1) / kBlockUnit;
   const int64_t unit_work = work / plan.extent * kBlockUnit;
@@ -122,8 +129,8 @@ std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans
 // Calls block(first_row, rows, first_column, columns) on blocks of an M x N x K
 // float product that together cover C, in parallel when it is large enough.
 template <class Block>
-void for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, const Block& block) {
-  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a);
+void for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, bool b_rows_by_thread, const Block& block) {
+  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a, b_rows_by_thread);
   if (!plan) return block(0, M, 0, N);
   core::parallel_for(plan->units, plan->grain, [&](int64_t b, int64_t e) {
     const int64_t first = b * kBlockUnit, count = std::min(plan->extent, e * kBlockUnit) - first;
@@ -143,8 +150,8 @@ std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_st
   return std::nullopt;
 }
 
-int64_t gemm_row_blocks(bool trans_a, int64_t M, int64_t N, int64_t K) {
-  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a);
+int64_t gemm_row_blocks(bool trans_a, int64_t M, int64_t N, int64_t K, bool b_rows_by_thread) {
+  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a, b_rows_by_thread);
   return !plan || plan->by_columns ? 0 : (plan->units + plan->grain - 1) / plan->grain;
 }
 
@@ -154,7 +161,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 }
 
 void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                    int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc) {
+                    int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc,
+                    bool b_rows_by_thread) {
   if (M == 0 || N == 0) return;
   auto set_rows = [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
     if (row == nullptr) return;
@@ -167,12 +175,13 @@ void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   }
   // Each thread writes the rows of its own block just before its product reads
   // them back, while they are in its cache.
-  for_each_block(M, N, K, trans_a, [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
+  auto run_block = [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
     set_rows(first_row, rows, first_column, columns);
     sgemm_serial(trans_a, trans_b, rows, columns, K, alpha, A + (trans_a ? first_row : first_row * lda), lda,
                  B + (trans_b ? first_column * ldb : first_column), ldb, beta, C + first_row * ldc + first_column,
                  ldc);
-  });
+  };
+  for_each_block(M, N, K, trans_a, trans_b && b_rows_by_thread, run_block);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,

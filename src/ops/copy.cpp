@@ -110,10 +110,13 @@ bool covers_storage(const Tensor& t) {
 }
 }  // namespace
 
+int64_t writer_blocks(const Tensor& t) {
+  return covers_storage(t) ? t.unsafeGetTensorImpl()->storage->writer_blocks : 0;
+}
+
 int64_t affine_grain(const Tensor& t) {
-  const int64_t blocks = t.unsafeGetTensorImpl()->storage->writer_blocks;
-  if (blocks < 2 || !covers_storage(t)) return core::kElementwiseGrain;
-  return (t.numel() + blocks - 1) / blocks;
+  const int64_t blocks = writer_blocks(t);
+  return blocks < 2 ? core::kElementwiseGrain : (t.numel() + blocks - 1) / blocks;
 }
 
 void set_writer_blocks(const Tensor& t, int64_t row_blocks) {

@@ -49,7 +49,8 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
     const T be = beta.to<T>();
     // A linear layer's bias: the float GEMM sets each block's rows on the thread
     // that multiplies into them (kernels::gemm_onto_rows).
-    const bool onto_bias_rows = std::is_same_v<T, float> && be != T(0) && K > 0 && is_row_broadcast(init);
+    const bool onto_bias_rows =
+        std::is_same_v<T, float> && batch == 1 && be != T(0) && K > 0 && is_row_broadcast(init);
     if (be != T(0) && init.defined() && !onto_bias_rows) copy_raw(out, init);
     T* c = out.data_ptr<T>();
     if (K == 0) {
@@ -59,16 +60,16 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
     }
     const Operand A = operand(a), B = operand(b);
     if constexpr (std::is_same_v<T, float>) {
-      if (onto_bias_rows) {
+      if (batch == 1) {
+        // Note [Chunk affinity]: a weight the optimizer updated in blocks of rows is
+        // read block by block, and the blocks of rows written are recorded.
+        const bool b_blocks = B.layout.trans && writer_blocks(B.t) >= 2;
         kernels::gemm_onto_rows(A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
-                                A.layout.ld, B.t.data_ptr<T>(), B.layout.ld, be, init.data_ptr<T>(), c, N);
-      } else {
-        kernels::gemm_batched<T>(batch, A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
-                                 A.layout.ld, A.batch_stride, B.t.data_ptr<T>(), B.layout.ld, B.batch_stride, be, c,
-                                 N, M * N);
+                                A.layout.ld, B.t.data_ptr<T>(), B.layout.ld, be,
+                                onto_bias_rows ? init.data_ptr<T>() : nullptr, c, N, b_blocks);
+        set_writer_blocks(out, kernels::gemm_row_blocks(A.layout.trans, M, N, K, b_blocks));
+        return;
       }
-      if (batch == 1) set_writer_blocks(out, kernels::gemm_row_blocks(A.layout.trans, M, N, K));
-      return;
     }
     kernels::gemm_batched<T>(batch, A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
                              A.layout.ld, A.batch_stride, B.t.data_ptr<T>(), B.layout.ld, B.batch_stride, be, c, N,

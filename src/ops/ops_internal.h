@@ -31,9 +31,12 @@ void fill_raw(const Tensor& t, const Scalar& value);
 // (StorageImpl::writer_blocks), so that each thread passes over the part it wrote
 // (Note [Chunk affinity]); else core::kElementwiseGrain.
 int64_t affine_grain(const Tensor& t);
-// Records that a product cut into `row_blocks` blocks of rows (0: not cut by rows)
-// has just written the contiguous t, when t covers its storage.
+// Records that a product cut into `row_blocks` blocks of rows (0: not cut by rows),
+// or an update in as many chunks, has just written the contiguous t, when t
+// covers its storage.
 void set_writer_blocks(const Tensor& t, int64_t row_blocks);
+// The blocks recorded for t's memory when t covers it, else 0.
+int64_t writer_blocks(const Tensor& t);
 // A 0-dim tensor holding s in dtype.
 Tensor scalar_tensor(const Scalar& s, ScalarType dtype);
 

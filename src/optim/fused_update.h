@@ -45,6 +45,7 @@ void fused_update(const Tensor& p, const Kernel& kernel) {
                        [&](int64_t begin, int64_t end) { kernel(param, gradient, begin, end); });
   });
   if (!work.is_same(p)) ops::copy_raw(p, work);
+  else ops::set_writer_blocks(p, ops::writer_blocks(p.grad()));  // the chunks the update was cut in
   ops::bump_version(p);
 }
 

@@ -186,11 +186,21 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
 TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
   const int saved_threads = get_num_threads();
   set_num_threads(2);
-  EXPECT_EQ(kernels::gemm_row_blocks(true, 256, 784, 32), 2);    // a weight gradient: by rows
-  EXPECT_EQ(kernels::gemm_row_blocks(false, 32, 256, 784), 0);   // a linear forward: by columns
-  EXPECT_EQ(kernels::gemm_row_blocks(true, 128, 256, 16), 0);    // 0.5M multiply-adds: one block
-  EXPECT_EQ(kernels::gemm_row_blocks(false, 512, 64, 256), 2);   // more rows than columns
-  EXPECT_EQ(kernels::gemm_row_blocks(false, 512, 64, 256, true), 0);  // ... unless B's rows are in thread blocks
+  // The row blocks kernels::gemm_onto_rows reports for a product of ones.
+  auto row_blocks = [](bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, bool b_rows_by_thread) {
+    const std::vector<float> a(M * K, 1.0f), b(K * N, 1.0f);
+    std::vector<float> c(M * N);
+    const int64_t blocks = kernels::gemm_onto_rows(trans_a, trans_b, M, N, K, 1.0f, a.data(), trans_a ? M : K, b.data(),
+                                                   trans_b ? K : N, 0.0f, nullptr, c.data(), N, b_rows_by_thread);
+    EXPECT_EQ(c.front(), float(K));
+    EXPECT_EQ(c.back(), float(K));
+    return blocks;
+  };
+  EXPECT_EQ(row_blocks(true, false, 256, 784, 32, false), 2);  // a weight gradient: by rows
+  EXPECT_EQ(row_blocks(false, true, 32, 256, 784, false), 0);  // a linear forward: by columns
+  EXPECT_EQ(row_blocks(true, false, 128, 256, 16, false), 0);  // 0.5M multiply-adds: one block
+  EXPECT_EQ(row_blocks(false, true, 512, 64, 256, false), 2);  // more rows than columns
+  EXPECT_EQ(row_blocks(false, true, 512, 64, 256, true), 0);   // ... unless B's rows are in thread blocks
 
   const Tensor dy = ones({32, 256}), x = ones({32, 784});
   const Tensor weight_grad = mm(dy.t(), x);
@@ -224,7 +234,7 @@ TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
   EXPECT_EQ(w.max().item<float>(), -39.0f);
 
   set_num_threads(1);
-  EXPECT_EQ(kernels::gemm_row_blocks(true, 256, 784, 32), 0);
+  EXPECT_EQ(row_blocks(true, false, 256, 784, 32, false), 0);
   set_num_threads(saved_threads);
 }
 

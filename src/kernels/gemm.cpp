@@ -104,7 +104,7 @@ std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans
   // any product whose inner dimension is the smallest, is cut by rows when there
   // are rows for every thread: each thread then writes one contiguous part of the
   // gradient, the part it will accumulate and update (Note [Chunk affinity] in
-  // core/parallel.cpp; gemm_row_blocks tells those passes the cut). The MLP's
+  // core/parallel.cpp; gemm_onto_rows returns the cut for those passes). The MLP's
   // weight gradients at batch 512 (256x784x512 and 128x256x512, once cut by
   // columns) cut by rows: train step 0.968-0.973 in alternating rounds (20-30),
   // batch 128 and the CNN step unchanged.
@@ -128,15 +128,20 @@ std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans
 
 // Calls block(first_row, rows, first_column, columns) on blocks of an M x N x K
 // float product that together cover C, in parallel when it is large enough.
+// Returns the number of blocks of rows (0: one block, or cut by columns).
 template <class Block>
-void for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, bool b_rows_by_thread, const Block& block) {
+int64_t for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, bool b_rows_by_thread, const Block& block) {
   const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a, b_rows_by_thread);
-  if (!plan) return block(0, M, 0, N);
+  if (!plan) {
+    block(0, M, 0, N);
+    return 0;
+  }
   core::parallel_for(plan->units, plan->grain, [&](int64_t b, int64_t e) {
     const int64_t first = b * kBlockUnit, count = std::min(plan->extent, e * kBlockUnit) - first;
     if (plan->by_columns) block(int64_t(0), M, first, count);
     else block(first, count, int64_t(0), N);
   });
+  return plan->by_columns ? 0 : (plan->units + plan->grain - 1) / plan->grain;
 }
 
 }  // namespace
@@ -150,20 +155,15 @@ std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_st
   return std::nullopt;
 }
 
-int64_t gemm_row_blocks(bool trans_a, int64_t M, int64_t N, int64_t K, bool b_rows_by_thread) {
-  const std::optional<BlockPlan> plan = plan_blocks(M, N, K, trans_a, b_rows_by_thread);
-  return !plan || plan->by_columns ? 0 : (plan->units + plan->grain - 1) / plan->grain;
-}
-
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm_onto_rows(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, nullptr, C, ldc);
 }
 
-void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                    int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc,
-                    bool b_rows_by_thread) {
-  if (M == 0 || N == 0) return;
+int64_t gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                       int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc,
+                       bool b_rows_by_thread) {
+  if (M == 0 || N == 0) return 0;
   auto set_rows = [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
     if (row == nullptr) return;
     for (int64_t i = first_row; i < first_row + rows; ++i)
@@ -171,7 +171,8 @@ void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
   };
   if (K == 0 || alpha == 0.0f) {
     set_rows(0, M, 0, N);
-    return scale_rows(M, N, beta, C, ldc);
+    scale_rows(M, N, beta, C, ldc);
+    return 0;
   }
   // Each thread writes the rows of its own block just before its product reads
   // them back, while they are in its cache.
@@ -181,7 +182,7 @@ void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                  B + (trans_b ? first_column * ldb : first_column), ldb, beta, C + first_row * ldc + first_column,
                  ldc);
   };
-  for_each_block(M, N, K, trans_a, trans_b && b_rows_by_thread, run_block);
+  return for_each_block(M, N, K, trans_a, trans_b && b_rows_by_thread, run_block);
 }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,

@@ -27,15 +27,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 // it is): C = alpha * op(A) * op(B) + beta * [row; row; ...], a linear layer's
 // product onto its bias. b_rows_by_thread: B (transposed) was last written in
 // blocks of its rows, one per thread, and the threads should each read their own
-// (Note [GEMM threads]).
-void gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                    int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc,
-                    bool b_rows_by_thread = false);
-// How many blocks of whole rows of C the float gemm_onto_rows cuts an M x N x K
-// product into over the threads (Note [GEMM threads]); 0 when it runs as one
-// block or is cut by columns.
-// b_rows_by_thread as gemm_onto_rows's, for a transposed B.
-int64_t gemm_row_blocks(bool trans_a, int64_t M, int64_t N, int64_t K, bool b_rows_by_thread = false);
+// (Note [GEMM threads]). Returns how many blocks of whole rows of C the product
+// was cut into over the threads: 0 when it ran as one block or by columns.
+int64_t gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                       int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc,
+                       bool b_rows_by_thread = false);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
           const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t alpha, const int64_t* A, int64_t lda,

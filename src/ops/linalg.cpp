@@ -64,10 +64,10 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, const Scalar
         // Note [Chunk affinity]: a weight the optimizer updated in blocks of rows is
         // read block by block, and the blocks of rows written are recorded.
         const bool b_blocks = B.layout.trans && writer_blocks(B.t) >= 2;
-        kernels::gemm_onto_rows(A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(), A.t.data_ptr<T>(),
-                                A.layout.ld, B.t.data_ptr<T>(), B.layout.ld, be,
-                                onto_bias_rows ? init.data_ptr<T>() : nullptr, c, N, b_blocks);
-        set_writer_blocks(out, kernels::gemm_row_blocks(A.layout.trans, M, N, K, b_blocks));
+        set_writer_blocks(out, kernels::gemm_onto_rows(A.layout.trans, B.layout.trans, M, N, K, alpha.to<T>(),
+                                                       A.t.data_ptr<T>(), A.layout.ld, B.t.data_ptr<T>(), B.layout.ld,
+                                                       be, onto_bias_rows ? init.data_ptr<T>() : nullptr, c, N,
+                                                       b_blocks));
         return;
       }
     }

@@ -129,6 +129,22 @@ TEST(Backward, DtypeOfGradientFollowsInput) {
   EXPECT_TENSOR(x.grad(), {2}, {2, 3});
 }
 
+// A node keeps its inputs' shapes packed in one list (Node::next_shape): here the
+// second input's five dims start after the first input's three, past the list's
+// inline room, and each gradient is summed down to its own shape and cast to its
+// own dtype.
+TEST(Backward, EachInputsGradientIsSummedToItsOwnShapeAndDtype) {
+  Tensor x = tensor({1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f}).reshape({2, 1, 3}).requires_grad_(true);
+  Tensor y = arange(12, kDouble).reshape({4, 1, 1, 1, 3}).requires_grad_(true);
+  Tensor z = x * y;
+  EXPECT_TRUE(z.sizes().equals({4, 1, 2, 1, 3}));
+  z.sum().backward();
+  EXPECT_EQ(x.grad().dtype(), kFloat);
+  EXPECT_TENSOR(x.grad(), {2, 1, 3}, {18, 22, 26, 18, 22, 26});
+  EXPECT_EQ(y.grad().dtype(), kDouble);
+  EXPECT_TENSOR(y.grad(), {4, 1, 1, 1, 3}, {5, 7, 9, 5, 7, 9, 5, 7, 9, 5, 7, 9});
+}
+
 TEST(Backward, InputsRestrictsAccumulation) {
   Tensor a = tensor(2.0, requires_grad()), b = tensor(3.0, requires_grad());
   Tensor y = a * b;
@@ -519,6 +535,20 @@ struct WrongCount : ag::Function<WrongCount> {
 TEST(CustomFunction, WrongNumberOfGradientsRaises) {
   Tensor x = ones({1}, requires_grad()), y = ones({1}, requires_grad());
   EXPECT_THROW_MSG(WrongCount::apply(x, y).sum().backward(), "returned an incorrect number of gradients (expected 2, got 3)");
+}
+
+struct WrongShape : ag::Function<WrongShape> {
+  static Tensor forward(ag::AutogradContext*, Tensor x, Tensor y) { return x.sum() * y.sum(); }
+  static ag::variable_list backward(ag::AutogradContext*, ag::variable_list) {
+    return {ones({2, 3}), ones({3})};
+  }
+};
+
+TEST(CustomFunction, GradientOfTheWrongShapeRaisesNamingBothShapes) {
+  Tensor x = ones({2, 3}, requires_grad()), y = ones({4, 5, 6, 7, 8}, requires_grad());
+  EXPECT_THROW_MSG(WrongShape::apply(x, y).backward(),
+                   "Function WrongShapeBackward returned an invalid gradient at index 1 - got [3] but expected shape "
+                   "compatible with [4, 5, 6, 7, 8]");
 }
 
 struct AddOneInPlace : ag::Function<AddOneInPlace> {

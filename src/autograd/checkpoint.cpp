@@ -69,16 +69,16 @@ struct CheckpointBackward final : Node {
     std::unordered_set<Node*> seen;
     std::vector<Node*> stack;
     auto outside = [this](const Node* n) { return n->is_accumulate_grad() || n->sequence_nr() < sequence_nr(); };
-    auto add = [&](const Edge& e, const InputMetadata& meta) {
+    auto add = [&](const Edge& e, IntArrayRef shape, ScalarType dtype) {
       for (const Edge& have : next_edges_)
         if (have.function == e.function && have.input_nr == e.input_nr) return;
       next_edges_.push_back(e);
-      next_meta_.push_back(meta);
+      next_meta_.push_back(shape, dtype);
     };
     for (const Tensor& out : outputs) {
       Edge e = gradient_edge(out);
       if (!e.is_valid()) continue;
-      if (outside(e.function.get())) add(e, InputMetadata{DimVector(out.sizes()), out.dtype()});
+      if (outside(e.function.get())) add(e, out.sizes(), out.dtype());
       else if (seen.insert(e.function.get()).second) stack.push_back(e.function.get());
     }
     while (!stack.empty()) {
@@ -87,7 +87,7 @@ struct CheckpointBackward final : Node {
       for (size_t i = 0; i < n->num_outputs(); ++i) {
         const Edge& e = n->next_edge(i);
         if (!e.is_valid()) continue;
-        if (outside(e.function.get())) add(e, n->next_metadata(i));
+        if (outside(e.function.get())) add(e, n->next_shape(i), n->next_dtype(i));
         else if (seen.insert(e.function.get()).second) stack.push_back(e.function.get());
       }
     }

@@ -284,8 +284,7 @@ class GraphTask {
   AccumulationTarget accumulation_target(const NodeTask& from, size_t input) {
     const Node* fn = from.node;
     if (create_graph_ || AnomalyMode::is_enabled() || input >= fn->num_outputs()) return {};
-    const InputMetadata& meta = fn->next_metadata(input);
-    if (meta.dtype != kFloat) return {};
+    if (fn->next_dtype(input) != kFloat) return {};
     bool transposed = false;
     uint32_t c = child_tasks_[from.first_child + input];
     for (;;) {
@@ -312,7 +311,7 @@ class GraphTask {
     if (!m) return {};
     std::unique_lock<std::mutex> lock(m->mutex);
     const Tensor& grad = m->grad;
-    if (!m->leaf_hooks.empty() || !grad.defined() || requires_grad(grad) || grad.dtype() != meta.dtype ||
+    if (!m->leaf_hooks.empty() || !grad.defined() || requires_grad(grad) || grad.dtype() != kFloat ||
         !grad.sizes().equals(leaf.sizes()))
       return {};
     // fn's formula may still read what it saved after this sum.
@@ -323,7 +322,7 @@ class GraphTask {
     Tensor view = transposed ? ops::alias(grad, {grad.size(1), grad.size(0)}, {grad.stride(1), grad.stride(0)},
                                           grad.storage_offset())
                              : grad;
-    if (!view.sizes().equals(meta.shape)) return {};
+    if (!view.sizes().equals(fn->next_shape(input))) return {};
     return {std::move(view), std::move(lock)};
   }
 
@@ -431,17 +430,17 @@ class GraphTask {
   // The one place where a gradient is un-broadcast to its input's shape and cast
   // to its input's dtype.
   Tensor conform(Tensor g, Node* fn, size_t i) const {
-    const InputMetadata& meta = fn->next_metadata(i);
-    if (!g.sizes().equals(meta.shape)) {
+    const IntArrayRef shape = fn->next_shape(i);
+    if (!g.sizes().equals(shape)) {
       AutoGradMode mode(create_graph_);
-      TG_CHECK(ops::is_expandable_to(meta.shape, g.sizes()), "Function ", fn->name(),
+      TG_CHECK(ops::is_expandable_to(shape, g.sizes()), "Function ", fn->name(),
                " returned an invalid gradient at index ", i, " - got ", g.sizes(),
-               " but expected shape compatible with ", meta.shape.ref());
-      g = ops::sum_to(g, meta.shape);
+               " but expected shape compatible with ", shape);
+      g = ops::sum_to(g, shape);
     }
-    if (g.dtype() != meta.dtype) {
+    if (g.dtype() != fn->next_dtype(i)) {
       AutoGradMode mode(create_graph_);
-      g = g.to(meta.dtype);
+      g = g.to(fn->next_dtype(i));
     }
     return g;
   }

@@ -73,12 +73,18 @@ void Node::release_variables() {
 
 void Node::add_next_edge(const Tensor& input) {
   next_edges_.push_back(gradient_edge(input));
-  InputMetadata meta;
   if (input.defined()) {
-    meta.shape = input.sizes();
-    meta.dtype = input.dtype();
+    next_meta_.push_back(input.sizes(), input.dtype());
+  } else {
+    next_meta_.push_back({}, kFloat);
   }
-  next_meta_.push_back(std::move(meta));
+}
+
+void InputMetadataList::push_back(IntArrayRef shape, ScalarType dtype) {
+  TG_CHECK(shape.size() <= UINT16_MAX, "autograd: a tensor of ", shape.size(), " dimensions cannot be recorded (at most ",
+           UINT16_MAX, ")");
+  entries_.push_back({static_cast<uint32_t>(dims_.size()), static_cast<uint16_t>(shape.size()), dtype});
+  for (int64_t d : shape) dims_.push_back(d);
 }
 
 size_t Node::save(const Tensor& t, bool is_output) {

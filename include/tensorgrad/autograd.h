@@ -124,10 +124,11 @@ class SavedVariable {
  private:
   Tensor data_;
   uint32_t version_ = 0;
-  uint32_t output_nr_ = 0;
-  bool is_output_ = false;
-  bool defined_ = false;
-  bool released_ = false;
+  // Bit fields keep a saved tensor at 16 bytes: every node holds room for two.
+  uint32_t output_nr_ : 29 = 0;
+  uint32_t is_output_ : 1 = 0;
+  uint32_t defined_ : 1 = 0;
+  uint32_t released_ : 1 = 0;
 };
 
 using TensorHook = std::function<Tensor(const Tensor&)>;

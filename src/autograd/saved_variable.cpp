@@ -18,7 +18,9 @@ SavedVariable::SavedVariable(const Tensor& t, bool is_output) {
     data_ = Tensor(make_intrusive<TensorImpl>(impl->storage, impl->dtype, impl->sizes, impl->strides,
                                               impl->storage_offset));
     const AutogradMeta* m = AutogradMeta::find(t);
-    output_nr_ = m ? m->output_nr : 0;
+    const uint32_t output_nr = m ? m->output_nr : 0;
+    TG_CHECK(output_nr < (1u << 29), "autograd: cannot save output ", output_nr, " of a node (at most 2^29 outputs)");
+    output_nr_ = output_nr;
   } else {
     data_ = t;
   }

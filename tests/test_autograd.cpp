@@ -172,6 +172,20 @@ TEST(Grad, NonLeafInput) {
   EXPECT_TENSOR(g[1], {}, {36.0});
 }
 
+// Several requested gradients at one node (GraphTask's capture lists): each comes
+// back at its own place, in the order asked.
+TEST(Grad, GradientsAtOneNodeComeBackInTheOrderAsked) {
+  Tensor x = tensor(2.0, requires_grad()), w = tensor(5.0, requires_grad());
+  Tensor h = x * 3;
+  Tensor y = h * w;
+  auto g = ag::grad({y}, {w, x, h, x});
+  ASSERT_EQ(g.size(), 4u);
+  EXPECT_TENSOR(g[0], {}, {6.0});
+  EXPECT_TENSOR(g[1], {}, {15.0});
+  EXPECT_TENSOR(g[2], {}, {5.0});
+  EXPECT_TENSOR(g[3], {}, {15.0});
+}
+
 TEST(Grad, UnusedInputNeedsAllowUnused) {
   Tensor x = tensor(2.0, requires_grad()), z = tensor(1.0, requires_grad());
   Tensor y = x * 2;

@@ -73,7 +73,9 @@ struct Edge {
   uint32_t input_nr = 0;
 };
 
-// The shape and dtype of a forward output of a custom Function.
+// The shape and dtype of a gradient a node receives (libtorch's InputMetadata):
+// a custom Function's node keeps one per forward output, to make zeros for an
+// output that gets no gradient.
 struct InputMetadata {
   DimVector shape;
   ScalarType dtype = kFloat;

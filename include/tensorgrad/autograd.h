@@ -92,7 +92,6 @@ class InputMetadataList {
  public:
   // An undefined input has shape [] and dtype Float.
   void push_back(IntArrayRef shape, ScalarType dtype);
-  size_t size() const { return entries_.size(); }
   IntArrayRef shape(size_t i) const { return {dims_.data() + entries_[i].first_dim, entries_[i].rank}; }
   ScalarType dtype(size_t i) const { return entries_[i].dtype; }
 

@@ -73,11 +73,7 @@ void Node::release_variables() {
 
 void Node::add_next_edge(const Tensor& input) {
   next_edges_.push_back(gradient_edge(input));
-  if (input.defined()) {
-    next_meta_.push_back(input.sizes(), input.dtype());
-  } else {
-    next_meta_.push_back({}, kFloat);
-  }
+  next_meta_.push_back(input.defined() ? input.sizes() : IntArrayRef(), input.defined() ? input.dtype() : kFloat);
 }
 
 void InputMetadataList::push_back(IntArrayRef shape, ScalarType dtype) {

@@ -273,3 +273,52 @@ TEST(AccumulatingProducts, CreateGraphGivesADifferentiableGradient) {
   EXPECT_TENSOR(w.grad(), {1, 2}, {66, 88});
   EXPECT_TRUE(w.grad().requires_grad());
 }
+
+// Products large enough to run side by side on two threads (mm_backward_side_by_side
+// in src/ops/linalg.cpp), with small integers so that float32 sums are exact.
+namespace {
+Tensor small_integers(IntArrayRef shape, uint64_t seed) {
+  manual_seed(seed);
+  return randint(0, 3, shape).to(kFloat);
+}
+
+// Two threads for the scope, whatever the machine has.
+class TwoThreads {
+ public:
+  TwoThreads() : saved_(get_num_threads()) { set_num_threads(2); }
+  ~TwoThreads() { set_num_threads(saved_); }
+  TwoThreads(const TwoThreads&) = delete;
+  TwoThreads& operator=(const TwoThreads&) = delete;
+
+ private:
+  int saved_;
+};
+}  // namespace
+
+TEST(AccumulatingProducts, SideBySideAGradientThatIsTheOtherOperandIsReadBeforeItIsWritten) {
+  // b's .grad is b itself, which a's product reads on the other thread: b's sum
+  // must wait until that product is done (libtorch: a.grad uses b as it was).
+  TwoThreads threads;
+  const Tensor a0 = small_integers({32, 256}, 5), b0 = small_integers({256, 128}, 7);
+  Tensor a = a0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+  b.mutable_grad() = b.detach();
+  a.mm(b).sum().backward();
+  const Tensor ones_up = ones({32, 128});
+  EXPECT_TRUE(a.grad().equal(ones_up.mm(b0.t())));
+  EXPECT_TRUE(b.equal(b0 + a0.t().mm(ones_up)));
+}
+
+TEST(AccumulatingProducts, SideBySideTwoGradientsInOneBufferGetTheirOwnSums) {
+  // Both .grads are views of one buffer: each gets its own product added.
+  TwoThreads threads;
+  const Tensor a0 = small_integers({32, 256}, 5), b0 = small_integers({256, 128}, 7);
+  Tensor a = a0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+  Tensor buffer = ones({32 * 256 + 256 * 128});
+  a.mutable_grad() = buffer.slice(0, 0, 32 * 256).view({32, 256});
+  b.mutable_grad() = buffer.slice(0, 32 * 256).view({256, 128});
+  a.mm(b).sum().backward();
+  const Tensor ones_up = ones({32, 128});
+  EXPECT_TRUE(a.grad().equal(1 + ones_up.mm(b0.t())));
+  EXPECT_TRUE(b.grad().equal(1 + a0.t().mm(ones_up)));
+  EXPECT_TRUE(buffer.slice(0, 0, 32 * 256).view({32, 256}).equal(a.grad()));
+}

@@ -113,3 +113,45 @@ TEST(Determinism, GradientOfAReductionBackToBroadcastShape) {
   const double expected = reference_sum(x.select(1, 3).to(kDouble) * x.select(1, 0).to(kDouble));
   EXPECT_NEAR(tg::testing::values(g)[3], expected, 1e-4 * reference_sum((x.select(1, 3) * x.select(1, 0)).abs()));
 }
+
+// A linear layer too small to cut its backward products over the threads runs
+// them side by side, one per thread (mm_backward_side_by_side in
+// src/ops/linalg.cpp): the input's and the weight's gradients, fresh or added into
+// a zeroed .grad, are the bits one thread gives, and the product they define.
+TEST(Determinism, BackwardProductsOfASmallLinearLayer) {
+  manual_seed(7);
+  const Tensor x0 = randn({32, 256}), w0 = randn({128, 256}), b0 = randn({128}), up = randn({32, 128});
+  for (bool zeroed_grads : {false, true}) {
+    auto gradients = [&] {
+      Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+      if (zeroed_grads) {
+        w.mutable_grad() = zeros_like(w);
+        b.mutable_grad() = zeros_like(b);
+      }
+      (nn::functional::linear(x, w, b) * up).sum().backward();
+      return cat({x.grad().reshape({-1}), w.grad().reshape({-1}), b.grad()});
+    };
+    const Tensor both = check_threads(gradients);
+    const Tensor x_grad = up.to(kDouble).mm(w0.to(kDouble)), w_grad = up.t().to(kDouble).mm(x0.to(kDouble));
+    EXPECT_TRUE(both.slice(0, 0, 32 * 256).allclose(x_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
+    EXPECT_TRUE(both.slice(0, 32 * 256, 32 * 256 + 128 * 256).allclose(w_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
+    EXPECT_TRUE(both.slice(0, 32 * 256 + 128 * 256).allclose(up.sum(0), 1e-5, 1e-5));
+  }
+}
+
+// mm of a transposed (column-major) operand and a plain one, both requiring grad:
+// each gradient keeps its input's layout, with the bits of one thread.
+TEST(Determinism, BackwardProductsOfMmWithATransposedOperand) {
+  manual_seed(8);
+  const Tensor a0 = randn({256, 32}), b0 = randn({256, 128}), up = randn({32, 128});
+  auto gradients = [&] {
+    Tensor a = a0.clone().requires_grad_(), b = b0.clone().requires_grad_();
+    (a.t().mm(b) * up).sum().backward();
+    EXPECT_TRUE(a.grad().is_contiguous());
+    return cat({a.grad().reshape({-1}), b.grad().reshape({-1})});
+  };
+  const Tensor both = check_threads(gradients);
+  const Tensor a_grad = b0.to(kDouble).mm(up.t().to(kDouble)), b_grad = a0.to(kDouble).mm(up.to(kDouble));
+  EXPECT_TRUE(both.slice(0, 0, 256 * 32).allclose(a_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
+  EXPECT_TRUE(both.slice(0, 256 * 32).allclose(b_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
+}

@@ -88,8 +88,8 @@ constexpr int64_t kBlockUnit = 16;
 // The cut of an M x N x K float product; nullopt when it runs as one block on the
 // calling thread.
 std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans_a, bool b_rows_by_thread) {
+  if (float_gemm_runs_whole(M, N, K) || core::num_threads() <= 1 || core::in_parallel_region()) return std::nullopt;
   const int64_t work = M * N * K;
-  if (work < 2 * kMinGemmChunkWork || core::num_threads() <= 1 || core::in_parallel_region()) return std::nullopt;
   // Note [GEMM threads]: the product is cut into one block of whole columns (or
   // rows, when there are more rows than columns) per thread, multiples of the
   // kernels' vector width, and the blocks run single-threaded on the pool. Each
@@ -154,6 +154,8 @@ std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_st
     return BlasMatrix{true, cols <= 1 ? std::max<int64_t>(1, rows) : col_stride};
   return std::nullopt;
 }
+
+bool float_gemm_runs_whole(int64_t M, int64_t N, int64_t K) { return M * N * K < 2 * kMinGemmChunkWork; }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {

@@ -32,6 +32,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 int64_t gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                        int64_t lda, const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc,
                        bool b_rows_by_thread = false);
+// Whether gemm_onto_rows runs an M x N x K product as one block on the calling
+// thread, whatever the thread count (too small to cut over the threads).
+bool float_gemm_runs_whole(int64_t M, int64_t N, int64_t K);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double alpha, const double* A, int64_t lda,
           const double* B, int64_t ldb, double beta, double* C, int64_t ldc);
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t alpha, const int64_t* A, int64_t lda,

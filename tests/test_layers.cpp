@@ -190,6 +190,10 @@ TEST(Conv2d, GradcheckOverConfigurations) {
       {F::Conv2dFuncOptions().padding(kSame), 2, 2, 2, 3},
       {F::Conv2dFuncOptions().padding(kSame).dilation(2), 1, 2, 2, 2},
       {F::Conv2dFuncOptions(), 3, 2, 1, 1},
+      // More output channels than column rows per group: the weight gradient is
+      // computed transposed (weight_grad_transposed in src/ops/conv.cpp).
+      {F::Conv2dFuncOptions().padding(1), 1, 5, 2, 2},
+      {F::Conv2dFuncOptions().groups(2), 2, 10, 2, 2},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];

@@ -93,6 +93,12 @@ std::vector<ConvCase> conv_cases() {
        true},
       {"batch_of_seventeen", {17, 3, 6, 6}, {4, 3, 3, 3}, TF::Conv2dFuncOptions().padding(1),
        F::Conv2dFuncOptions().padding(1), true},
+      // Fewer column rows per group than output channels: the weight gradient is
+      // computed transposed (weight_grad_transposed in src/ops/conv.cpp).
+      {"first_layer", {9, 1, 12, 12}, {32, 1, 3, 3}, TF::Conv2dFuncOptions().padding(1),
+       F::Conv2dFuncOptions().padding(1), true},
+      {"grouped_first_layer", {2, 2, 6, 6}, {20, 1, 3, 3}, TF::Conv2dFuncOptions().groups(2),
+       F::Conv2dFuncOptions().groups(2), true},
   };
 }
 

@@ -4,6 +4,10 @@
 #include <cstring>
 #include <type_traits>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "core/parallel.h"
 
 namespace tg::kernels {
@@ -89,6 +93,78 @@ void im2col_plane(const T* plane, T* cols, const ConvGeometry& g) {
     }
 }
 
+#if defined(__AVX512F__)
+// Note [Masked column rows]: a float plane's column matrix with unit stride along
+// the width, sixteen columns per vector. Each output row of a column-matrix row is
+// one masked load (the lanes whose input column lies inside the image; padding
+// lanes load as zero and never touch memory) and one masked store, instead of a
+// copy and short fills around it: conv2's 288 x 196 column matrix in the CNN took
+// 13.8 us per image before (Zen 4, one core). col2im gathers instead of
+// scattering: each input row is the sum of the column entries that read it, added
+// in the (ki, kj) order the scatter adds them, so the sums are the same bits.
+
+// The lanes [lo, hi) of a sixteen-lane vector (clamped).
+inline __mmask16 lanes(int64_t lo, int64_t hi) {
+  lo = std::clamp<int64_t>(lo, 0, 16);
+  hi = std::clamp<int64_t>(hi, 0, 16);
+  return hi <= lo ? __mmask16(0) : static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+bool has_masked_im2col(const ConvGeometry& g) { return g.stride_w == 1; }
+bool has_masked_col2im(const ConvGeometry& g) { return g.stride_h == 1 && g.stride_w == 1 && g.kernel_w <= 16; }
+
+void im2col_plane_masked(const float* plane, float* cols, const ConvGeometry& g) {
+  const int64_t L = g.col_cols(), OW = g.out_w, W = g.width;
+  for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+    const int64_t row_offset = ki * g.dilation_h - g.pad_h;
+    const Span r = inside(row_offset, g.height, g.stride_h, g.out_h);
+    for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+      float* row = cols + (ki * g.kernel_w + kj) * L;
+      const int64_t col_offset = kj * g.dilation_w - g.pad_w;
+      for (int64_t ow = 0; ow < OW; ow += 16) {
+        // Output column o reads input column o + col_offset.
+        const __mmask16 store = lanes(0, OW - ow);
+        const __mmask16 load = r.begin < r.end ? store & lanes(-col_offset - ow, W - col_offset - ow) : __mmask16(0);
+        float* dst = row + ow;
+        int64_t oh = 0;
+        for (; oh < (load ? r.begin : g.out_h); ++oh) _mm512_mask_storeu_ps(dst + oh * OW, store, _mm512_setzero_ps());
+        if (!load) continue;
+        const float* src = plane + ((r.begin * g.stride_h + row_offset) * W + col_offset + ow);
+        for (; oh < r.end; ++oh, src += g.stride_h * W)
+          _mm512_mask_storeu_ps(dst + oh * OW, store, _mm512_maskz_loadu_ps(load, src));
+        for (; oh < g.out_h; ++oh) _mm512_mask_storeu_ps(dst + oh * OW, store, _mm512_setzero_ps());
+      }
+    }
+  }
+}
+
+void col2im_plane_masked(const float* cols, float* plane, const ConvGeometry& g) {
+  const int64_t L = g.col_cols(), OW = g.out_w, W = g.width;
+  for (int64_t iw = 0; iw < W; iw += 16) {
+    // The lanes of input columns [iw, iw + 16) that kernel column kj reads
+    // (input column i is read by output column i - col_offset).
+    __mmask16 read[16];
+    const int64_t kw = g.kernel_w;  // at most 16 (has_masked_col2im)
+    const __mmask16 in_row = lanes(0, W - iw);
+    for (int64_t kj = 0; kj < kw; ++kj) {
+      const int64_t col_offset = kj * g.dilation_w - g.pad_w;
+      read[kj] = in_row & lanes(col_offset - iw, OW + col_offset - iw);
+    }
+    for (int64_t ih = 0; ih < g.height; ++ih) {
+      __m512 sum = _mm512_setzero_ps();
+      for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+        const int64_t oh = ih - (ki * g.dilation_h - g.pad_h);
+        if (oh < 0 || oh >= g.out_h) continue;
+        const float* src = cols + ki * g.kernel_w * L + oh * OW + iw + g.pad_w;
+        for (int64_t kj = 0; kj < kw; ++kj, src += L - g.dilation_w)
+          if (read[kj]) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(read[kj], src));
+      }
+      _mm512_mask_storeu_ps(plane + ih * W + iw, in_row, sum);
+    }
+  }
+}
+#endif
+
 // With Scratch, the rows may be overwritten: in the 'same' padding case the
 // entries that fall in the left / right padding are zeroed, so that each row adds
 // into the plane as one contiguous run instead of one short run per output row.
@@ -133,19 +209,35 @@ void col2im_plane(std::conditional_t<Scratch, T*, const T*> cols, T* plane, cons
 template <class T>
 void im2col(const T* x, T* cols, int64_t batch, const ConvGeometry& g) {
   const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (has_masked_im2col(g))
+      return for_each_plane(batch, g, [&](int64_t p) { im2col_plane_masked(x + p * plane, cols + p * plane_cols, g); });
+  }
+#endif
   for_each_plane(batch, g, [&](int64_t p) { im2col_plane(x + p * plane, cols + p * plane_cols, g); });
+}
+
+template <bool Scratch, class T>
+void col2im_planes(std::conditional_t<Scratch, T*, const T*> cols, T* x, int64_t batch, const ConvGeometry& g) {
+  const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (has_masked_col2im(g))
+      return for_each_plane(batch, g, [&](int64_t p) { col2im_plane_masked(cols + p * plane_cols, x + p * plane, g); });
+  }
+#endif
+  for_each_plane(batch, g, [&](int64_t p) { col2im_plane<Scratch, T>(cols + p * plane_cols, x + p * plane, g); });
 }
 
 template <class T>
 void col2im(const T* cols, T* x, int64_t batch, const ConvGeometry& g) {
-  const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
-  for_each_plane(batch, g, [&](int64_t p) { col2im_plane<false, T>(cols + p * plane_cols, x + p * plane, g); });
+  col2im_planes<false, T>(cols, x, batch, g);
 }
 
 template <class T>
 void col2im_scratch(T* cols, T* x, int64_t batch, const ConvGeometry& g) {
-  const int64_t plane_cols = g.kernel_h * g.kernel_w * g.col_cols(), plane = g.height * g.width;
-  for_each_plane(batch, g, [&](int64_t p) { col2im_plane<true, T>(cols + p * plane_cols, x + p * plane, g); });
+  col2im_planes<true, T>(cols, x, batch, g);
 }
 
 template void im2col<float>(const float*, float*, int64_t, const ConvGeometry&);

@@ -65,6 +65,11 @@ cores=$(lscpu | sed -n 's/^Core(s) per socket: *//p' | head -1)
 sockets=$(lscpu | sed -n 's/^Socket(s): *//p' | head -1)
 cpus=$(nproc)
 flags=$(grep -m1 '^flags' /proc/cpuinfo | grep -o 'avx512f' | head -1 || true)
+# Virtual machines often report only the vendor's brand ("AMD EPYC"): the family,
+# model and caches tell one CPU generation from another.
+cpu_id=$(lscpu | awk -F': *' '/^CPU family:/ {f = $2} /^Model:/ {m = $2} END {if (f != "") print "family " f ", model " m}')
+caches=$(lscpu | awk -F': *' '/^L2 cache:/ {l2 = $2} /^L3 cache:/ {l3 = $2} END {if (l2 != "") print "L2 " l2 ", L3 " l3}')
+presets=$(env | grep -E '^OPENBLAS_(CORETYPE|L2_SIZE)=' | sort | tr '\n' ' ' || true)
 version() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 
 # --- runs ----------------------------------------------------------------------
@@ -139,7 +144,9 @@ done
 
 # --- report --------------------------------------------------------------------
 {
-  echo "Machine: $model, $((cores * sockets)) cores ($cpus CPUs online)${flags:+, AVX-512}."
+  echo "Machine: $model${cpu_id:+ ($cpu_id)}, $((cores * sockets)) cores ($cpus CPUs online)${flags:+, AVX-512}${caches:+;" \
+    "$caches}."
+  echo "OpenBLAS variables this machine presets: ${presets:-none (the two settings below then run alike)}."
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'); load averages (1, 5, 15 min): $loads."
   echo "libtorch $(version libtorch-dev), oneDNN $(version libdnnl-dev), OpenBLAS $(version libopenblas0-pthread)."
   echo "Each figure: the minimum over $reps repetitions x $rounds rounds (Google Benchmark, min time ${min_time} s" \

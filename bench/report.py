@@ -211,12 +211,16 @@ def main():
     titles = {"unset": "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`env -u`, the benchmark command only)",
               "preset": "OpenBLAS variables as this machine presets them"}
     for s in settings:
-        env_file = os.path.join(root, s, "env.txt")
-        env = open(env_file).read().strip() if os.path.exists(env_file) else ""
+        # The environment each configuration ran in (compare.sh's run()).
+        envs = []
+        for config in ("tensorgrad", "torch1", "torch2p"):
+            env_file = os.path.join(root, s, config, "env.txt")
+            if os.path.exists(env_file):
+                envs.append(f"{config}: `{open(env_file).read().strip() or '(none)'}`")
         print(f"### {titles[s]}")
         print()
-        if env:
-            print(f"Environment of the runs: `{env}`")
+        if envs:
+            print("OPENBLAS_ and OMP_ variables of the runs: " + "; ".join(envs) + ".")
             print()
         print(table(root, s, peak))
         print()

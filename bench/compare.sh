@@ -144,8 +144,8 @@ done
 
 # --- report --------------------------------------------------------------------
 {
-  echo "Machine: $model${cpu_id:+ ($cpu_id)}, $((cores * sockets)) cores ($cpus CPUs online)${flags:+, AVX-512}${caches:+;" \
-    "$caches}."
+  cpu="$model${cpu_id:+ ($cpu_id)}, $((cores * sockets)) cores ($cpus CPUs online)${flags:+, AVX-512}"
+  echo "Machine: $cpu${caches:+; $caches}."
   echo "OpenBLAS variables this machine presets: ${presets:-none (the two settings below then run alike)}."
   echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC'); load averages (1, 5, 15 min): $loads."
   echo "libtorch $(version libtorch-dev), oneDNN $(version libdnnl-dev), OpenBLAS $(version libopenblas0-pthread)."

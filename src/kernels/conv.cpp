@@ -113,11 +113,14 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
 bool has_masked_im2col(const ConvGeometry& g) { return g.stride_w == 1; }
 bool has_masked_col2im(const ConvGeometry& g) { return g.stride_h == 1 && g.stride_w == 1 && g.kernel_w <= 16; }
 
+// The geometry's fields are copied to locals first: the stores through float
+// pointers could alias them otherwise, and reloading one on every row put a load
+// and a multiply into the chain of source addresses.
 void im2col_plane_masked(const float* plane, float* cols, const ConvGeometry& g) {
-  const int64_t L = g.col_cols(), OW = g.out_w, W = g.width;
+  const int64_t L = g.col_cols(), OW = g.out_w, OH = g.out_h, W = g.width, step = g.stride_h * g.width;
   for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
     const int64_t row_offset = ki * g.dilation_h - g.pad_h;
-    const Span r = inside(row_offset, g.height, g.stride_h, g.out_h);
+    const Span r = inside(row_offset, g.height, g.stride_h, OH);
     for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
       float* row = cols + (ki * g.kernel_w + kj) * L;
       const int64_t col_offset = kj * g.dilation_w - g.pad_w;
@@ -127,39 +130,55 @@ void im2col_plane_masked(const float* plane, float* cols, const ConvGeometry& g)
         const __mmask16 load = r.begin < r.end ? store & lanes(-col_offset - ow, W - col_offset - ow) : __mmask16(0);
         float* dst = row + ow;
         int64_t oh = 0;
-        for (; oh < (load ? r.begin : g.out_h); ++oh) _mm512_mask_storeu_ps(dst + oh * OW, store, _mm512_setzero_ps());
+        for (; oh < (load ? r.begin : OH); ++oh, dst += OW) _mm512_mask_storeu_ps(dst, store, _mm512_setzero_ps());
         if (!load) continue;
-        const float* src = plane + ((r.begin * g.stride_h + row_offset) * W + col_offset + ow);
-        for (; oh < r.end; ++oh, src += g.stride_h * W)
-          _mm512_mask_storeu_ps(dst + oh * OW, store, _mm512_maskz_loadu_ps(load, src));
-        for (; oh < g.out_h; ++oh) _mm512_mask_storeu_ps(dst + oh * OW, store, _mm512_setzero_ps());
+        const float* src = plane + (r.begin * step + row_offset * W + col_offset + ow);
+        for (; oh < r.end; ++oh, src += step, dst += OW)
+          _mm512_mask_storeu_ps(dst, store, _mm512_maskz_loadu_ps(load, src));
+        for (; oh < OH; ++oh, dst += OW) _mm512_mask_storeu_ps(dst, store, _mm512_setzero_ps());
       }
     }
   }
 }
 
+// Two input rows at a time: each row's sum is one chain of dependent additions
+// (kept in order, for the same bits), and two chains overlap.
 void col2im_plane_masked(const float* cols, float* plane, const ConvGeometry& g) {
-  const int64_t L = g.col_cols(), OW = g.out_w, W = g.width;
+  const int64_t L = g.col_cols(), OW = g.out_w, OH = g.out_h, W = g.width, H = g.height;
+  const int64_t kh = g.kernel_h, kw = g.kernel_w;  // kw at most 16 (has_masked_col2im)
+  const int64_t dilation_h = g.dilation_h, pad_h = g.pad_h, pad_w = g.pad_w, next_kj = L - g.dilation_w;
   for (int64_t iw = 0; iw < W; iw += 16) {
     // The lanes of input columns [iw, iw + 16) that kernel column kj reads
     // (input column i is read by output column i - col_offset).
     __mmask16 read[16];
-    const int64_t kw = g.kernel_w;  // at most 16 (has_masked_col2im)
     const __mmask16 in_row = lanes(0, W - iw);
     for (int64_t kj = 0; kj < kw; ++kj) {
-      const int64_t col_offset = kj * g.dilation_w - g.pad_w;
+      const int64_t col_offset = kj * g.dilation_w - pad_w;
       read[kj] = in_row & lanes(col_offset - iw, OW + col_offset - iw);
     }
-    for (int64_t ih = 0; ih < g.height; ++ih) {
-      __m512 sum = _mm512_setzero_ps();
-      for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
-        const int64_t oh = ih - (ki * g.dilation_h - g.pad_h);
-        if (oh < 0 || oh >= g.out_h) continue;
-        const float* src = cols + ki * g.kernel_w * L + oh * OW + iw + g.pad_w;
-        for (int64_t kj = 0; kj < kw; ++kj, src += L - g.dilation_w)
-          if (read[kj]) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(read[kj], src));
+    // The sum of the entries that read input row ih.
+    auto add_row = [&](int64_t ih, int64_t ki, __m512 sum) {
+      const int64_t oh = ih - (ki * dilation_h - pad_h);
+      if (oh < 0 || oh >= OH) return sum;
+      const float* src = cols + ki * kw * L + oh * OW + iw + pad_w;
+      for (int64_t kj = 0; kj < kw; ++kj, src += next_kj)
+        if (read[kj]) sum = _mm512_add_ps(sum, _mm512_maskz_loadu_ps(read[kj], src));
+      return sum;
+    };
+    int64_t ih = 0;
+    for (; ih + 2 <= H; ih += 2) {
+      __m512 first = _mm512_setzero_ps(), second = _mm512_setzero_ps();
+      for (int64_t ki = 0; ki < kh; ++ki) {
+        first = add_row(ih, ki, first);
+        second = add_row(ih + 1, ki, second);
       }
-      _mm512_mask_storeu_ps(plane + ih * W + iw, in_row, sum);
+      _mm512_mask_storeu_ps(plane + ih * W + iw, in_row, first);
+      _mm512_mask_storeu_ps(plane + (ih + 1) * W + iw, in_row, second);
+    }
+    if (ih < H) {
+      __m512 last = _mm512_setzero_ps();
+      for (int64_t ki = 0; ki < kh; ++ki) last = add_row(ih, ki, last);
+      _mm512_mask_storeu_ps(plane + ih * W + iw, in_row, last);
     }
   }
 }

@@ -418,6 +418,39 @@ TEST(Contiguous, ReturnsSelfWhenAlreadyContiguous) {
   EXPECT_TRUE(tc.contiguous().is_same(tc));
 }
 
+TEST(Contiguous, LargeTransposesCopyTileByTileToTheSameValues) {
+  // Note [Tiled transposes] (src/kernels/elementwise.h): an input contiguous along
+  // its second-to-last dim is copied in tiles. Element (i, j) of each copy is
+  // checked against its definition, on sizes below, at and around the tile (32 rows,
+  // 16 columns), a batch of transposes, and a transposed conversion.
+  auto value = [](int64_t b, int64_t i, int64_t j) { return static_cast<double>(b * 1000003 + i * 1009 + j); };
+  struct Case {
+    int64_t batch, rows, cols;
+  };
+  for (const Case& c : {Case{1, 32, 32}, Case{1, 33, 47}, Case{1, 100, 17}, Case{3, 64, 40}, Case{2, 31, 200}}) {
+    SCOPED_TRACE(::testing::Message() << c.batch << " x " << c.rows << " x " << c.cols);
+    // source[b][j][i] = value(b, i, j), so source.transpose(1, 2)[b][i][j] = value(b, i, j).
+    std::vector<double> data(static_cast<size_t>(c.batch * c.rows * c.cols));
+    for (int64_t b = 0; b < c.batch; ++b)
+      for (int64_t j = 0; j < c.cols; ++j)
+        for (int64_t i = 0; i < c.rows; ++i)
+          data[static_cast<size_t>((b * c.cols + j) * c.rows + i)] = value(b, i, j);
+    const Tensor source = tensor(data).view({c.batch, c.cols, c.rows});
+    for (ScalarType dt : {kDouble, kFloat}) {
+      const Tensor copy = source.transpose(1, 2).to(dt).contiguous();
+      ASSERT_TRUE(copy.is_contiguous());
+      const Tensor as_double = copy.to(kDouble);
+      const double* got = as_double.data_ptr<double>();
+      int64_t wrong = 0;
+      for (int64_t b = 0; b < c.batch; ++b)
+        for (int64_t i = 0; i < c.rows; ++i)
+          for (int64_t j = 0; j < c.cols; ++j)
+            wrong += got[(b * c.rows + i) * c.cols + j] != value(b, i, j);  // exact in float32 too (< 2^24)
+      EXPECT_EQ(wrong, 0) << dt;
+    }
+  }
+}
+
 // ---- storage -------------------------------------------------------------------------------------------------
 TEST(Storage, DataIsSixtyFourByteAligned) {
   auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage->data) % 64 == 0; };

@@ -4,8 +4,10 @@
 // contiguous across them, so most calls run a single flat loop that the compiler
 // vectorises; large ones are split over threads. The functor is inlined: no
 // virtual or std::function call per element.
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 
 #include "core/parallel.h"
@@ -112,6 +114,38 @@ void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor,
       detail::run_inner<Out, In...>(p, inner_st, e - b, op, seq);
     });
     return;
+  }
+  if constexpr (sizeof...(In) == 1) {
+    // Note [Tiled transposes]: an input contiguous along the second-to-last dim
+    // but not the last (x.t().contiguous(), a transposed conversion) read row by
+    // row touches a new cache line for every element. Tiles of kTile x kTile read
+    // each line once: 1024 x 1024 floats took 1.58 ms row by row (Zen 4).
+    constexpr int64_t kTile = 32, kColTile = 16;
+    if (ndim >= 2 && inner_st[0] == 1 && strides[1][ndim - 2] == 1 && inner_st[1] != 1 && inner_st[1] != 0 &&
+        sizes[ndim - 2] >= kTile && inner >= kTile) {
+      const int64_t rows = sizes[ndim - 2], row_tiles = (rows + kTile - 1) / kTile;
+      const int64_t tile_grain = std::max<int64_t>(1, core::kElementwiseGrain / (kTile * inner));
+      core::parallel_for(outer / rows * row_tiles, tile_grain, [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) {
+          // Offsets of the matrix t / row_tiles over the dims before the last two.
+          int64_t rem = t / row_tiles, off[N] = {};
+          for (int d = ndim - 3; d >= 0; --d) {
+            for (int k = 0; k < N; ++k) off[k] += rem % sizes[d] * strides[k][d];
+            rem /= sizes[d];
+          }
+          const int64_t r0 = t % row_tiles * kTile, r1 = std::min(rows, r0 + kTile);
+          for (int64_t c0 = 0; c0 < inner; c0 += kColTile) {
+            const int64_t c1 = std::min(inner, c0 + kColTile);
+            for (int64_t r = r0; r < r1; ++r) {
+              Out* o = reinterpret_cast<Out*>(base[0]) + off[0] + r * strides[0][ndim - 2];
+              const auto* x = reinterpret_cast<const std::tuple_element_t<0, std::tuple<In...>>*>(base[1]) + off[1] + r;
+              for (int64_t c = c0; c < c1; ++c) o[c] = op(x[c * inner_st[1]]);
+            }
+          }
+        }
+      });
+      return;
+    }
   }
   const int64_t grain = std::max<int64_t>(1, core::kElementwiseGrain / inner);
   core::parallel_for(outer, grain, [&](int64_t b, int64_t e) {

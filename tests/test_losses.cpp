@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/vec_exp.h"
+#include "kernels/vec_math.h"
 #include "support/test_support.h"
 
 using namespace tg;
@@ -474,6 +474,71 @@ TEST(CrossEntropy, LargeInputsGiveTheSameResultOnAnyThreadCount) {
   EXPECT_LT(grads[0].sum({1}).abs().max().item<float>(), 1e-7f);
 }
 
+// The loss and gradient of cross_entropy built from log_softmax in float64
+// (other kernels than the fused ones): reduction none, x is [rows, classes].
+Tensor reference_cross_entropy(const Tensor& x, const Tensor& t, const Tensor& w, double eps, int64_t ignore) {
+  const Tensor logp = log_softmax(x.to(kDouble), 1);
+  const Tensor ignored = t.eq(ignore);
+  const Tensor safe_t = where(ignored, 0, t);
+  const Tensor one_hot = arange(x.size(1)).unsqueeze(0).eq(safe_t.unsqueeze(1)).to(kDouble);
+  const Tensor nll = -(logp * one_hot).sum(1) * w.index_select(0, safe_t);
+  const Tensor smooth = -(logp * w).sum(1);
+  return where(ignored, 0.0, nll * (1 - eps) + smooth * (eps / static_cast<double>(x.size(1))));
+}
+
+TEST(CrossEntropy, FewClassesMatchAFloat64ReferenceInEveryBlockLayout) {
+  // Rows with at most 64 classes are processed 16 at a time (Note [Rows side by
+  // side] in kernels/loss.cpp): row counts around the block size, class counts
+  // on both sides of the limit, a K-dimensional input, ignored rows, class
+  // weights and label smoothing.
+  manual_seed(3);
+  for (ScalarType dtype : {kFloat, kDouble}) {
+    const double tol = dtype == kFloat ? 2e-6 : 1e-13;
+    for (int64_t classes : {1, 2, 10, 64, 65}) {
+      for (int64_t rows : {1, 15, 16, 17, 40}) {
+        for (int64_t inner : {1, 3}) {
+          Tensor x = (randn({rows, classes, inner}, kDouble) * 4).to(dtype).requires_grad_();
+          Tensor t = randint(classes, {rows, inner});
+          t.index_put_({0, 0}, -100);
+          Tensor w = rand({classes}, kDouble) + 0.5;
+          auto opts = F::CrossEntropyFuncOptions().weight(w.to(dtype)).label_smoothing(0.2).reduction(kNone);
+          Tensor loss = F::cross_entropy(x, t, opts);
+          Tensor grad = ag::grad({loss.sum()}, {x})[0];
+          // The same rows as [rows * inner, classes].
+          Tensor x2 = x.detach().to(kDouble).transpose(1, 2).reshape({rows * inner, classes}).requires_grad_();
+          Tensor expected = reference_cross_entropy(x2, t.reshape({-1}), w, 0.2, -100);
+          Tensor expected_grad = ag::grad({expected.sum()}, {x2})[0];
+          SCOPED_TRACE(::testing::Message() << dtype << " classes " << classes << " rows " << rows << " inner " << inner);
+          EXPECT_TRUE(allclose(loss.to(kDouble).reshape({-1}), expected, tol, tol));
+          EXPECT_TRUE(allclose(grad.to(kDouble).transpose(1, 2).reshape({rows * inner, classes}), expected_grad, tol, tol));
+          EXPECT_EQ(loss.index({0, 0}).item<double>(), 0.0);
+        }
+      }
+    }
+  }
+}
+
+TEST(CrossEntropy, FewClassesGiveTheSameBitsOnAnyThreadCount) {
+  // 5000 rows of 10 classes: enough for the blocks of rows to split over threads.
+  manual_seed(8);
+  Tensor x = (randn({5000, 10}) * 3).requires_grad_();
+  Tensor t = randint(10, {5000});
+  t.index_put_({17}, -100);
+  const int threads = get_num_threads();
+  std::vector<Tensor> losses, grads;
+  for (int n : {1, 2}) {
+    set_num_threads(n);
+    Tensor loss = F::cross_entropy(x, t, F::CrossEntropyFuncOptions().reduction(kNone));
+    losses.push_back(loss.detach());
+    grads.push_back(ag::grad({loss.sum()}, {x})[0]);
+  }
+  set_num_threads(threads);
+  EXPECT_TRUE(equal(losses[0], losses[1]));
+  EXPECT_TRUE(equal(grads[0], grads[1]));
+  EXPECT_TRUE(allclose(losses[0].to(kDouble), reference_cross_entropy(x.detach(), t, ones({10}, kDouble), 0, -100),
+                       2e-6, 2e-6));
+}
+
 TEST(CrossEntropy, SecondDerivativeIsSoftmaxJacobian) {
   Tensor x = leaf({0, 0}, {1, 2});
   // d/dx of (softmax(x) - onehot(0)) at p = [0.5, 0.5] is diag(p) - p p^T = [[0.25, -0.25], [-0.25, 0.25]]
@@ -673,6 +738,26 @@ TEST(VecExp, AgreesWithStdExpToAboutOneUlp) {
   EXPECT_EQ(kernels::vec_exp(-1000.0), 0.0);
   EXPECT_EQ(kernels::vec_exp(-std::numeric_limits<float>::infinity()), 0.0f);
   EXPECT_TRUE(std::isnan(kernels::vec_exp(std::nan(""))));
+}
+
+TEST(VecLog, AgreesWithStdLogToAFewUlps) {
+  double worst = 0;
+  for (int i = 0; i <= 200000; ++i) {
+    // Both sides of 1 closely (where log is small), then across the whole normal range.
+    const double near_one = 0.5 + 1.5 * i / 200000.0;
+    const double wide = std::exp(-700.0 + 1400.0 * i / 200000.0);
+    for (double x : {near_one, wide}) {
+      if (x == 1.0) continue;
+      worst = std::max(worst, std::abs(kernels::vec_log(x) - std::log(x)) / std::abs(std::log(x)));
+    }
+  }
+  EXPECT_LT(worst, 6e-16);
+  EXPECT_EQ(kernels::vec_log(1.0), 0.0);
+  EXPECT_EQ(kernels::vec_log(2.0), std::log(2.0));
+  EXPECT_EQ(kernels::vec_log(0.0), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(kernels::vec_log(std::numeric_limits<double>::infinity()), std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isnan(kernels::vec_log(-1.0)));
+  EXPECT_TRUE(std::isnan(kernels::vec_log(std::nan(""))));
 }
 
 TEST(CrossEntropy, IsOneFusedNodeInTheGraph) {

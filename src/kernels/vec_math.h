@@ -1,5 +1,5 @@
 #pragma once
-// exp written so that loops over arrays vectorise (std::exp is a library call the
+// exp and log written so that loops over arrays vectorise (std::exp is a library call the
 // compiler cannot vectorise without -ffast-math): Cody-Waite range reduction
 // x = n ln2 + r, |r| <= ln2 / 2, then Cephes' approximations of exp(r) —
 // a degree-7 polynomial for float, a Pade form for double — scaled by 2^n
@@ -9,7 +9,9 @@
 // kernels): below -87 (float) or -708 (double) the result is 0, and large
 // positive inputs are clamped rather than overflowing to infinity.
 #include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace tg::kernels {
 
@@ -50,6 +52,42 @@ inline double vec_exp(double x) {
   const double e = 1.0 + 2.0 * (p / (q - p));
   const double scale = std::bit_cast<double>(static_cast<uint64_t>(n + 1023) << 52);
   return underflow ? 0.0 : e * scale;
+}
+
+// log for positive normal x, +0 (-inf), +inf and NaN; negative x gives NaN. x =
+// m 2^e with m in [sqrt(1/2), sqrt(2)), then log m = 2 atanh(f) with f = (m - 1) /
+// (m + 1), |f| < 0.1716, summed as the series 2 (f + f^3/3 + ... + f^23/23): the
+// first term left out is below 2^-60 of the sum. Subnormal x is not reduced and
+// comes out wrong (the cross-entropy's sums it serves are at least 1).
+inline double vec_log(double x) {
+  const auto bits = std::bit_cast<uint64_t>(x);
+  const bool high = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL) > 1.4142135623730951;
+  // m in [sqrt(1/2), sqrt(2)): the mantissa taken in [1, 2), or in [1/2, 1) when above sqrt(2).
+  const double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) |
+                                         (high ? 0x3fe0000000000000ULL : 0x3ff0000000000000ULL));
+  const double e = static_cast<double>(static_cast<int64_t>((bits >> 52) & 0x7ff) - (high ? 1022 : 1023));
+  const double f = (m - 1.0) / (m + 1.0);
+  const double f2 = f * f;
+  double p = 1.0 / 23;
+  p = p * f2 + 1.0 / 21;
+  p = p * f2 + 1.0 / 19;
+  p = p * f2 + 1.0 / 17;
+  p = p * f2 + 1.0 / 15;
+  p = p * f2 + 1.0 / 13;
+  p = p * f2 + 1.0 / 11;
+  p = p * f2 + 1.0 / 9;
+  p = p * f2 + 1.0 / 7;
+  p = p * f2 + 1.0 / 5;
+  p = p * f2 + 1.0 / 3;
+  p = p * f2 + 1.0;
+  // ln 2 in two parts (fdlibm's): e times the first is exact for |e| < 2^11.
+  const double log_x = e * 6.93147180369123816490e-01 + (e * 1.90821492927058770002e-10 + 2.0 * f * p);
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const double special = x == 0.0 ? -kInf : (x > 0.0 ? kInf : std::numeric_limits<double>::quiet_NaN());
+  // Selected through the bits: a select of doubles let GCC sink log_x's arithmetic
+  // into a branch, which then does not vectorise.
+  const uint64_t keep = uint64_t(0) - static_cast<uint64_t>((x > 0.0) & (x < kInf));
+  return std::bit_cast<double>((std::bit_cast<uint64_t>(log_x) & keep) | (std::bit_cast<uint64_t>(special) & ~keep));
 }
 
 }  // namespace tg::kernels

@@ -180,6 +180,45 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
   set_num_threads(saved_threads);
 }
 
+TEST(GemmKernel, NarrowProductsTurnedAroundMatchTheDefinition) {
+  // Float32 products with 2 to 15 columns and a transposed operand are computed as
+  // C^T in passes of 256 rows (Note [Narrow products] in kernels/gemm.cpp). Row
+  // counts across a pass boundary, padded leading dimensions (C inside a wider
+  // matrix, whose other columns must stay untouched), every transpose flag, alpha
+  // and beta (0 over NaN). Small integers keep every sum exact.
+  for (int64_t M : {17, 300, 600}) {
+    for (int64_t N : {1, 2, 10, 15, 16}) {
+      for (int64_t K : {3, 130}) {
+        for (int flags = 0; flags < 4; ++flags) {
+          for (float beta : {0.0f, 1.0f, 0.5f}) {
+            const bool trans_a = flags & 1, trans_b = flags & 2;
+            const int64_t lda = (trans_a ? M : K) + 1, ldb = (trans_b ? K : N) + 2, ldc = N + 3;
+            std::vector<float> a((trans_a ? K : M) * lda), b((trans_b ? N : K) * ldb), c(M * ldc);
+            for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+            for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+            for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
+            std::vector<float> expected = c;
+            for (int64_t i = 0; i < M; ++i)
+              for (int64_t j = 0; j < N; ++j) {
+                double sum = 0;
+                for (int64_t p = 0; p < K; ++p)
+                  sum += double(a[trans_a ? p * lda + i : i * lda + p]) * double(b[trans_b ? j * ldb + p : p * ldb + j]);
+                const double old = beta == 0.0f ? 0.0 : double(beta) * c[i * ldc + j];
+                expected[i * ldc + j] = static_cast<float>(2.0 * sum + old);
+              }
+            kernels::gemm(trans_a, trans_b, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+            for (size_t i = 0; i < c.size(); ++i) {
+              const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
+              ASSERT_TRUE(same) << M << "x" << N << "x" << K << " trans_a " << trans_a << " trans_b " << trans_b
+                                << " beta " << beta << " at " << i << ": " << c[i] << " vs " << expected[i];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // Note [Chunk affinity]: a product cut by rows over the threads leaves the count of
 // its blocks on its storage, and the optimizer step and zero_grad then cut the
 // same memory into as many chunks, each thread passing over the rows it wrote.

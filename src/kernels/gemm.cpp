@@ -55,16 +55,53 @@ bool split_batch(int64_t work) {
 // Each thread's share of a split batch: enough multiply-adds to pay for waking it.
 constexpr int64_t kMinWorkPerThread = 1 << 16;
 
-// One dnnl_sgemm call on the calling thread: with one OpenMP thread allowed,
-// oneDNN starts no threads of its own (tensorgrad's pool does the threading).
-void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+// Runs dnnl_sgemm with one OpenMP thread allowed: oneDNN then starts no threads of
+// its own (tensorgrad's pool does the threading).
+void dnnl_sgemm_serial(char trans_a, char trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                       int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   const int threads = omp_get_max_threads();
   if (threads != 1) omp_set_num_threads(1);
-  const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
-                                          beta, C, ldc);
+  const dnnl_status_t status = dnnl_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   if (threads != 1) omp_set_num_threads(threads);
   TG_INTERNAL_ASSERT(status == dnnl_success, "dnnl_sgemm failed with status ", static_cast<int>(status));
+}
+
+// Note [Narrow products]: oneDNN 2.6 runs a product with 2 to 15 columns of C and
+// a transposed operand 2-6x slower than the same product turned around, C^T =
+// op(B)^T op(A)^T, which has that many rows instead. Measured on one Zen 4 core,
+// a 10-class linear layer (B transposed) at batch 128, 128x10x128: 8.0 us as it
+// is, 4.4 us turned around, the transposed add into C included; at batch 512 with
+// K = 784, 170 -> 85 us. With neither operand transposed, turning around was up
+// to 1.8x slower, and at one column no faster.
+constexpr int64_t kNarrowColumns = 16;
+// C^T is made in passes of this many rows of C, into a buffer on the stack.
+constexpr int64_t kNarrowRowsPerPass = 256;
+
+bool is_narrow(bool trans_a, bool trans_b, int64_t M, int64_t N) {
+  return (trans_a || trans_b) && N > 1 && N < kNarrowColumns && M > N;
+}
+
+// C = alpha * op(A) * op(B) + beta * C through C^T, for a narrow product.
+void sgemm_turned_around(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                         int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  float transposed[kNarrowColumns * kNarrowRowsPerPass];
+  for (int64_t first = 0; first < M; first += kNarrowRowsPerPass) {
+    const int64_t rows = std::min(kNarrowRowsPerPass, M - first);
+    dnnl_sgemm_serial(trans_b ? 'N' : 'T', trans_a ? 'N' : 'T', N, rows, K, alpha, B, ldb,
+                      A + (trans_a ? first : first * lda), lda, 0.0f, transposed, rows);
+    for (int64_t i = 0; i < rows; ++i) {
+      float* c = C + (first + i) * ldc;
+      for (int64_t j = 0; j < N; ++j) c[j] = (beta == 0.0f ? 0.0f : beta * c[j]) + transposed[j * rows + i];
+    }
+  }
+}
+
+// One float product on the calling thread.
+void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (is_narrow(trans_a, trans_b, M, N))
+    return sgemm_turned_around(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  dnnl_sgemm_serial(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // A float32 product is split over threads only in blocks of at least this many

@@ -240,6 +240,8 @@ TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
   EXPECT_EQ(row_blocks(true, false, 128, 256, 16, false), 0);  // 0.5M multiply-adds: one block
   EXPECT_EQ(row_blocks(false, true, 512, 64, 256, false), 2);  // more rows than columns
   EXPECT_EQ(row_blocks(false, true, 512, 64, 256, true), 0);   // ... unless B's rows are in thread blocks
+  EXPECT_EQ(row_blocks(false, true, 512, 256, 784, false), 0);  // ... or B is transposed and wide enough
+  EXPECT_EQ(row_blocks(false, false, 512, 256, 784, false), 2);  // (B as it is: by rows)
 
   const Tensor dy = ones({32, 256}), x = ones({32, 784});
   const Tensor weight_grad = mm(dy.t(), x);

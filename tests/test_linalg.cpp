@@ -201,8 +201,11 @@ TEST(GemmKernel, NarrowProductsTurnedAroundMatchTheDefinition) {
             for (int64_t i = 0; i < M; ++i)
               for (int64_t j = 0; j < N; ++j) {
                 double sum = 0;
-                for (int64_t p = 0; p < K; ++p)
-                  sum += double(a[trans_a ? p * lda + i : i * lda + p]) * double(b[trans_b ? j * ldb + p : p * ldb + j]);
+                for (int64_t p = 0; p < K; ++p) {
+                  const float a_ip = a[trans_a ? p * lda + i : i * lda + p];
+                  const float b_pj = b[trans_b ? j * ldb + p : p * ldb + j];
+                  sum += double(a_ip) * double(b_pj);
+                }
                 const double old = beta == 0.0f ? 0.0 : double(beta) * c[i * ldc + j];
                 expected[i * ldc + j] = static_cast<float>(2.0 * sum + old);
               }

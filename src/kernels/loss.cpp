@@ -213,9 +213,10 @@ void block_log_sum_exp(const RowBlock<T>& block, int64_t C, T* max, T* log_sum) 
   }
 }
 
-// With logp_c = (x_c - max) - log_sum, in this order as libtorch's log_softmax
-// (adding max and log_sum first would lose the small difference for large
-// logits): the row's nll is -w_t logp_t and its smoothing term -sum_c w_c logp_c.
+// A row's label-smoothing term -sum_c w_c logp_c (0 when ignored), with logp_c =
+// (x_c - max) - log_sum in this order, as libtorch's log_softmax and the nll
+// terms: adding max and log_sum first would lose the small difference for large
+// logits.
 template <class T, class Scores>
 T smoothing_loss(const ClassRows<T>& r, int64_t t, const Scores& x, T m, T ls) {
   if (t == r.ignore_index) return 0;
@@ -243,8 +244,10 @@ void cross_entropy_forward(const T* x, const ClassRows<T>& r, T* nll, T* smooth,
       std::copy(ls, ls + block.count, row_log_sum + block.k0);
       std::copy(loss, loss + block.count, nll + block.k0);
       if (!smooth) return;
-      for (int64_t j = 0; j < block.count; ++j)
-        smooth[block.k0 + j] = smoothing_loss(r, block.target[j], [&](int64_t c) { return block.score(c, j); }, m[j], ls[j]);
+      for (int64_t j = 0; j < block.count; ++j) {
+        const auto score = [&](int64_t c) { return block.score(c, j); };
+        smooth[block.k0 + j] = smoothing_loss(r, block.target[j], score, m[j], ls[j]);
+      }
     });
     return;
   }

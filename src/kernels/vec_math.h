@@ -1,6 +1,8 @@
 #pragma once
-// exp and log written so that loops over arrays vectorise (std::exp is a library call the
-// compiler cannot vectorise without -ffast-math): Cody-Waite range reduction
+// exp and log written so that loops over arrays vectorise (std::exp and std::log
+// are library calls the compiler cannot vectorise without -ffast-math).
+//
+// exp: Cody-Waite range reduction
 // x = n ln2 + r, |r| <= ln2 / 2, then Cephes' approximations of exp(r) —
 // a degree-7 polynomial for float, a Pade form for double — scaled by 2^n
 // built in the exponent bits. Accurate to about 1 ulp; NaN gives NaN.

@@ -723,6 +723,44 @@ TEST(FunctionalActivations, GeluSoftmaxLogSoftmax) {
   EXPECT_EQ(F::log_softmax(f, F::LogSoftmaxFuncOptions(-1)).dtype(), kFloat);
 }
 
+TEST(Softmax, EveryRowLayoutMatchesAFloat64Reference) {
+  // Rows along the last dim, short ones (below 32) 16 at a time through a
+  // transposed copy, and rows along another dim 16 side by side (Note
+  // [Vectorised softmax] in kernels/softmax.cpp): row lengths and counts around
+  // those sizes, a row of -inf (NaN out, as libtorch's) and a row with one NaN.
+  manual_seed(5);
+  for (ScalarType dtype : {kFloat, kDouble}) {
+    const double tol = dtype == kFloat ? 1e-5 : 1e-12;
+    for (int64_t dim : {1, 10, 31, 32, 100}) {
+      for (int64_t inner : {1, 3, 17}) {
+        for (int64_t outer : {1, 15, 17, 40}) {
+          Tensor x = (randn({outer, dim, inner}, kDouble) * 5).to(dtype);
+          if (outer > 2) {
+            x.index_put_({1}, -std::numeric_limits<double>::infinity());
+            x.index_put_({2, dim - 1, 0}, std::nan(""));
+          }
+          const Tensor g = randn({outer, dim, inner}, kDouble);
+          const Tensor xd = x.to(kDouble);
+          const Tensor e = (xd - xd.amax({1}, true)).exp();
+          const Tensor softmax_ref = e / e.sum({1}, true);
+          const Tensor log_softmax_ref = (xd - xd.amax({1}, true)) - e.sum({1}, true).log();
+          SCOPED_TRACE(::testing::Message() << dtype << " outer " << outer << " dim " << dim << " inner " << inner);
+          for (bool log : {false, true}) {
+            Tensor leaf = x.clone().requires_grad_();
+            Tensor y = log ? leaf.log_softmax(1) : leaf.softmax(1);
+            y.backward(g.to(dtype));
+            const Tensor y_ref = log ? log_softmax_ref : softmax_ref;
+            // The backward formulas, from the reference output.
+            const Tensor grad_ref = log ? g - softmax_ref * g.sum({1}, true) : y_ref * (g - (g * y_ref).sum({1}, true));
+            EXPECT_TRUE(allclose(y.detach().to(kDouble), y_ref, tol, tol, /*equal_nan=*/true)) << "log " << log;
+            EXPECT_TRUE(allclose(leaf.grad().to(kDouble), grad_ref, tol, tol, /*equal_nan=*/true)) << "log " << log;
+          }
+        }
+      }
+    }
+  }
+}
+
 // ---- the vectorisable exp of the fused kernels ------------------------------------------------------
 TEST(VecExp, AgreesWithStdExpToAboutOneUlp) {
   double worst_double = 0, worst_float = 0;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/vec_math.h"
 #include "support/test_support.h"
 
 using namespace tg;
@@ -759,45 +758,6 @@ TEST(Softmax, EveryRowLayoutMatchesAFloat64Reference) {
       }
     }
   }
-}
-
-// ---- the vectorisable exp of the fused kernels ------------------------------------------------------
-TEST(VecExp, AgreesWithStdExpToAboutOneUlp) {
-  double worst_double = 0, worst_float = 0;
-  for (int i = 0; i <= 100000; ++i) {
-    const double x = -708.0 + 708.0 * i / 100000.0;
-    worst_double = std::max(worst_double, std::abs(kernels::vec_exp(x) - std::exp(x)) / std::exp(x));
-    const float xf = -87.0f + 87.0f * static_cast<float>(i) / 100000.0f;
-    worst_float = std::max(
-        worst_float, std::abs(static_cast<double>(kernels::vec_exp(xf)) - std::exp(double(xf))) / std::exp(double(xf)));
-  }
-  EXPECT_LT(worst_double, 4e-16);
-  EXPECT_LT(worst_float, 2e-7);
-  EXPECT_EQ(kernels::vec_exp(0.0), 1.0);
-  EXPECT_EQ(kernels::vec_exp(0.0f), 1.0f);
-  EXPECT_EQ(kernels::vec_exp(-1000.0), 0.0);
-  EXPECT_EQ(kernels::vec_exp(-std::numeric_limits<float>::infinity()), 0.0f);
-  EXPECT_TRUE(std::isnan(kernels::vec_exp(std::nan(""))));
-}
-
-TEST(VecLog, AgreesWithStdLogToAFewUlps) {
-  double worst = 0;
-  for (int i = 0; i <= 200000; ++i) {
-    // Both sides of 1 closely (where log is small), then across the whole normal range.
-    const double near_one = 0.5 + 1.5 * i / 200000.0;
-    const double wide = std::exp(-700.0 + 1400.0 * i / 200000.0);
-    for (double x : {near_one, wide}) {
-      if (x == 1.0) continue;
-      worst = std::max(worst, std::abs(kernels::vec_log(x) - std::log(x)) / std::abs(std::log(x)));
-    }
-  }
-  EXPECT_LT(worst, 6e-16);
-  EXPECT_EQ(kernels::vec_log(1.0), 0.0);
-  EXPECT_EQ(kernels::vec_log(2.0), std::log(2.0));
-  EXPECT_EQ(kernels::vec_log(0.0), -std::numeric_limits<double>::infinity());
-  EXPECT_EQ(kernels::vec_log(std::numeric_limits<double>::infinity()), std::numeric_limits<double>::infinity());
-  EXPECT_TRUE(std::isnan(kernels::vec_log(-1.0)));
-  EXPECT_TRUE(std::isnan(kernels::vec_log(std::nan(""))));
 }
 
 TEST(CrossEntropy, IsOneFusedNodeInTheGraph) {

@@ -145,7 +145,9 @@ Tensor float_unary_map(const Tensor& a, const Op& op) {
   const Tensor& ac = as_dtype(a, t, holder);
   kernels::visit_floating(t, "unary op", [&](auto tag) {
     using T = decltype(tag);
-    kernels::map<T, T>(out, [&op](T x) { return static_cast<T>(op(x)); }, ac);
+    // Inlined into the kernel's loop, so that an op made of arithmetic (the
+    // kernels' vec_exp, TG_VECTOR_INLINE) vectorises.
+    kernels::map<T, T>(out, [&op](T x) __attribute__((always_inline)) { return static_cast<T>(op(x)); }, ac);
   });
   return out;
 }

@@ -3,7 +3,9 @@
 // often in training (activations), a fused kernel is used when grad mode is off
 // during backward, i.e. when no higher-order graph is being built.
 #include <cmath>
+#include <type_traits>
 
+#include "kernels/vec_math.h"
 #include "ops/op_helpers.h"
 
 namespace tg {
@@ -33,13 +35,13 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1/sqrt(2*pi)
 }  // namespace
 
 Tensor exp(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) { return std::exp(x); });
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return kernels::vec_exp(x); });
   record_unary("ExpBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) { return g * y; });
   return out;
 }
 
 Tensor log(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) { return std::log(x); });
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return kernels::vec_log(x); });
   record_unary("LogBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) { return g / x; });
   return out;
 }
@@ -101,7 +103,10 @@ Tensor sign(const Tensor& a) {
 Tensor square(const Tensor& a) { return pow(a, 2); }
 
 Tensor tanh(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) { return std::tanh(x); });
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
+    if constexpr (std::is_same_v<decltype(x), float>) return kernels::vec_tanh(x);
+    else return std::tanh(x);
+  });
   record_unary("TanhBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
     if (building_graph()) return g * (1 - y * y);
     return float_binary_map(g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); });
@@ -110,9 +115,9 @@ Tensor tanh(const Tensor& a) {
 }
 
 Tensor sigmoid(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) {
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
     using T = decltype(x);
-    return T(1) / (T(1) + std::exp(-x));
+    return T(1) / (T(1) + kernels::vec_exp(-x));
   });
   record_unary("SigmoidBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
     if (building_graph()) return g * y * (1 - y);

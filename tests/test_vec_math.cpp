@@ -1,0 +1,130 @@
+// The vectorisable exp, log and tanh of kernels/vec_math.h, against correctly
+// rounded references (the double functions of libm, rounded to float), and the
+// elementwise ops built on them: accuracy, special values, and bits that do not
+// depend on where an element falls (vector body or scalar tail, thread chunk).
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "kernels/vec_math.h"
+#include "support/test_support.h"
+
+using namespace tg;
+
+namespace {
+
+constexpr float kInfF = std::numeric_limits<float>::infinity();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// |a - b| in units of b's last place (0 when both are NaN or equal).
+template <class T>
+double ulps(T a, T b) {
+  if ((std::isnan(a) && std::isnan(b)) || a == b) return 0;
+  if (std::isnan(a) || std::isnan(b) || std::isinf(a) || std::isinf(b)) return kInf;
+  const T ulp = std::nextafter(std::abs(b), std::numeric_limits<T>::infinity()) - std::abs(b);
+  return std::abs(static_cast<double>(a) - static_cast<double>(b)) / static_cast<double>(ulp);
+}
+
+}  // namespace
+
+TEST(VecExp, WithinOneUlpForFloatAndTwoForDoubleOverTheWholeRange) {
+  std::mt19937 rng(1);
+  double worst_float = 0, worst_double = 0;
+  for (int i = 0; i < 400000; ++i) {
+    // Floats from below the subnormal range to overflow; doubles likewise.
+    const float xf = std::uniform_real_distribution<float>(-110.0f, 95.0f)(rng);
+    worst_float = std::max(worst_float, ulps(kernels::vec_exp(xf), static_cast<float>(std::exp(double(xf)))));
+    const double xd = std::uniform_real_distribution<double>(-750.0, 715.0)(rng);
+    worst_double = std::max(worst_double, ulps(kernels::vec_exp(xd), std::exp(xd)));
+  }
+  EXPECT_LE(worst_float, 1.0);
+  EXPECT_LE(worst_double, 2.0);
+  EXPECT_EQ(kernels::vec_exp(0.0f), 1.0f);
+  EXPECT_EQ(kernels::vec_exp(0.0), 1.0);
+  EXPECT_EQ(kernels::vec_exp(89.0f), kInfF);
+  EXPECT_EQ(kernels::vec_exp(710.0), kInf);
+  EXPECT_EQ(kernels::vec_exp(kInfF), kInfF);
+  EXPECT_EQ(kernels::vec_exp(-kInfF), 0.0f);
+  EXPECT_EQ(kernels::vec_exp(-kInf), 0.0);
+  EXPECT_GT(kernels::vec_exp(-100.0f), 0.0f);  // subnormal, as std::exp's
+  EXPECT_LE(ulps(kernels::vec_exp(-100.0f), static_cast<float>(std::exp(-100.0))), 1.0);
+  EXPECT_TRUE(std::isnan(kernels::vec_exp(std::nanf(""))));
+  EXPECT_TRUE(std::isnan(kernels::vec_exp(std::nan(""))));
+}
+
+TEST(VecLog, WithinOneUlpForFloatAndFourForDouble) {
+  std::mt19937 rng(2);
+  double worst_float = 0, worst_double = 0;
+  for (int i = 0; i < 400000; ++i) {
+    // Across the whole range, subnormals included, and closely around 1.
+    const float xf = i % 2 ? std::exp(std::uniform_real_distribution<float>(-103.0f, 88.0f)(rng))
+                           : std::uniform_real_distribution<float>(0.5f, 2.0f)(rng);
+    worst_float = std::max(worst_float, ulps(kernels::vec_log(xf), static_cast<float>(std::log(double(xf)))));
+    const double xd = i % 2 ? std::exp(std::uniform_real_distribution<double>(-744.0, 709.0)(rng))
+                            : std::uniform_real_distribution<double>(0.5, 2.0)(rng);
+    worst_double = std::max(worst_double, ulps(kernels::vec_log(xd), std::log(xd)));
+  }
+  EXPECT_LE(worst_float, 1.0);
+  EXPECT_LE(worst_double, 4.0);
+  EXPECT_EQ(kernels::vec_log(1.0), 0.0);
+  EXPECT_EQ(kernels::vec_log(2.0), std::log(2.0));
+  EXPECT_NEAR(kernels::vec_log(4.9406564584124654e-324), std::log(4.9406564584124654e-324), 1e-12);
+  EXPECT_EQ(kernels::vec_log(0.0), -kInf);
+  EXPECT_EQ(kernels::vec_log(-0.0f), -kInfF);
+  EXPECT_EQ(kernels::vec_log(kInf), kInf);
+  EXPECT_TRUE(std::isnan(kernels::vec_log(-1.0)));
+  EXPECT_TRUE(std::isnan(kernels::vec_log(std::nanf(""))));
+}
+
+TEST(VecTanh, WithinOneUlpAndExactAtTheEnds) {
+  std::mt19937 rng(3);
+  double worst = 0;
+  for (int i = 0; i < 400000; ++i) {
+    // Large, moderate, and tiny arguments (the series below 2^-13).
+    const float scale = i % 3 == 0 ? 1e-4f : (i % 3 == 1 ? 1.0f : 1e-6f);
+    const float x = std::uniform_real_distribution<float>(-12.0f, 12.0f)(rng) * scale;
+    worst = std::max(worst, ulps(kernels::vec_tanh(x), static_cast<float>(std::tanh(double(x)))));
+  }
+  EXPECT_LE(worst, 1.0);
+  EXPECT_EQ(kernels::vec_tanh(0.0f), 0.0f);
+  EXPECT_TRUE(std::signbit(kernels::vec_tanh(-0.0f)));
+  EXPECT_EQ(kernels::vec_tanh(100.0f), 1.0f);
+  EXPECT_EQ(kernels::vec_tanh(-kInfF), -1.0f);
+  EXPECT_EQ(kernels::vec_tanh(1e-30f), 1e-30f);
+  EXPECT_TRUE(std::isnan(kernels::vec_tanh(std::nanf(""))));
+}
+
+TEST(VecMathOps, ExpLogTanhSigmoidGiveTheSameBitsWhereverAnElementFalls) {
+  // 100,003 elements: vector bodies, scalar tails, and chunks over the threads.
+  // Each element must come out as it does alone (a 1-element tensor runs the
+  // scalar path), with one thread or two, and within a few float ulps of the
+  // float64 result.
+  manual_seed(4);
+  const Tensor x = randn({100003}) * 6;
+  const Tensor positive = x.abs() + 1e-3;
+  struct Case {
+    const char* name;
+    Tensor (*op)(const Tensor&);
+    const Tensor* input;
+  };
+  const Case cases[] = {{"exp", [](const Tensor& t) { return t.exp(); }, &x},
+                        {"log", [](const Tensor& t) { return t.log(); }, &positive},
+                        {"tanh", [](const Tensor& t) { return t.tanh(); }, &x},
+                        {"sigmoid", [](const Tensor& t) { return t.sigmoid(); }, &x}};
+  const int threads = get_num_threads();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    set_num_threads(1);
+    const Tensor one = c.op(*c.input);
+    set_num_threads(2);
+    const Tensor two = c.op(*c.input);
+    set_num_threads(threads);
+    EXPECT_TRUE(equal(one, two));
+    for (int64_t i : {int64_t(0), int64_t(15), int64_t(16), int64_t(32767), int64_t(50001), int64_t(100002)}) {
+      const Tensor alone = c.op(c.input->narrow(0, i, 1).clone());
+      EXPECT_EQ(alone.item<float>(), one[i].item<float>()) << "element " << i;
+    }
+    const Tensor reference = c.op(c.input->to(kDouble));
+    EXPECT_TRUE(allclose(one.to(kDouble), reference, 3e-7, 1e-30));
+  }
+}

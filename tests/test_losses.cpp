@@ -722,6 +722,19 @@ TEST(FunctionalActivations, GeluSoftmaxLogSoftmax) {
   EXPECT_EQ(F::log_softmax(f, F::LogSoftmaxFuncOptions(-1)).dtype(), kFloat);
 }
 
+TEST(Softmax, ZeroSizeDimsGiveEmptyResultsAndGradients) {
+  // A zero-size dim other than the softmax's leaves no rows (and no memory) at all.
+  for (int64_t dim : {0, 1, 2}) {
+    for (bool log : {false, true}) {
+      Tensor x = randn({3, 0, 4}).requires_grad_();
+      Tensor y = log ? x.log_softmax(dim) : x.softmax(dim);
+      EXPECT_EQ(y.sizes(), IntArrayRef({3, 0, 4}));
+      y.sum().backward();
+      EXPECT_EQ(x.grad().sizes(), IntArrayRef({3, 0, 4}));
+    }
+  }
+}
+
 TEST(Softmax, EveryRowLayoutMatchesAFloat64Reference) {
   // Rows along the last dim, short ones (below 32) 16 at a time through a
   // transposed copy, and rows along another dim 16 side by side (Note

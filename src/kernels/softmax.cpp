@@ -140,6 +140,7 @@ RowLayout row_layout(int64_t dim, int64_t inner) {
 // layout, in parallel.
 template <class Group>
 void for_each_row_group(int64_t outer, int64_t dim, int64_t inner, RowLayout layout, const Group& group) {
+  if (outer == 0 || inner == 0) return;  // no rows (a zero-size dim other than `dim`)
   const int64_t per_outer = (inner + kLanes - 1) / kLanes;  // groups of lanes in each outer slice
   const int64_t groups = layout == RowLayout::kRow         ? outer
                          : layout == RowLayout::kShortRows ? (outer + kLanes - 1) / kLanes

@@ -68,12 +68,14 @@ namespace tg::kernels {
 }
 
 // log: x = m 2^e with m in [sqrt(1/2), sqrt(2)), then log m = 2 atanh(f) with f =
-// (m - 1) / (m + 1), |f| < 0.1716, summed as the series 2 (f + f^3/3 + ... +
-// f^23/23): the first term left out is below 2^-60 of the sum. log(0) is -inf,
+// (m - 1) / (m + 1), |f| < 0.1716, summed as the series 2 (f + f^3/3 + f^5/5 +
+// ...): to f^23/23 for a double (the first term left out is below 2^-60 of the
+// sum), to f^9/9 for a float taken in double (below 2^-28). log(0) is -inf,
 // log(inf) inf, and a negative x or NaN gives NaN.
-[[gnu::always_inline]] inline double vec_log(double x) {
-  // A subnormal x is scaled into the normal range first.
-  const bool subnormal = x < 2.2250738585072014e-308;
+template <bool kForFloat>
+[[gnu::always_inline]] inline double log_series(double x) {
+  // A subnormal double is scaled into the normal range first (no float is one).
+  const bool subnormal = !kForFloat && x < 2.2250738585072014e-308;
   const auto bits = std::bit_cast<uint64_t>(subnormal ? x * 18014398509481984.0 : x);  // 2^54
   const bool high = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL) > 1.4142135623730951;
   // m in [sqrt(1/2), sqrt(2)): the mantissa taken in [1, 2), or in [1/2, 1) when above sqrt(2).
@@ -83,14 +85,19 @@ namespace tg::kernels {
                                        (subnormal ? 54 : 0));
   const double f = (m - 1.0) / (m + 1.0);
   const double f2 = f * f;
-  double p = 1.0 / 23;
-  p = p * f2 + 1.0 / 21;
-  p = p * f2 + 1.0 / 19;
-  p = p * f2 + 1.0 / 17;
-  p = p * f2 + 1.0 / 15;
-  p = p * f2 + 1.0 / 13;
-  p = p * f2 + 1.0 / 11;
-  p = p * f2 + 1.0 / 9;
+  double p;
+  if constexpr (kForFloat) {
+    p = 1.0 / 9;
+  } else {
+    p = 1.0 / 23;
+    p = p * f2 + 1.0 / 21;
+    p = p * f2 + 1.0 / 19;
+    p = p * f2 + 1.0 / 17;
+    p = p * f2 + 1.0 / 15;
+    p = p * f2 + 1.0 / 13;
+    p = p * f2 + 1.0 / 11;
+    p = p * f2 + 1.0 / 9;
+  }
   p = p * f2 + 1.0 / 7;
   p = p * f2 + 1.0 / 5;
   p = p * f2 + 1.0 / 3;
@@ -105,9 +112,13 @@ namespace tg::kernels {
   return std::bit_cast<double>((std::bit_cast<uint64_t>(log_x) & keep) | (std::bit_cast<uint64_t>(special) & ~keep));
 }
 
-// log of a float, through the double one: its result rounds to the float nearest
-// log(x) but for rare ties.
-[[gnu::always_inline]] inline float vec_log(float x) { return static_cast<float>(vec_log(static_cast<double>(x))); }
+[[gnu::always_inline]] inline double vec_log(double x) { return log_series<false>(x); }
+
+// log of a float, in double: its result rounds to the float nearest log(x) but
+// for rare near-ties.
+[[gnu::always_inline]] inline float vec_log(float x) {
+  return static_cast<float>(log_series<true>(static_cast<double>(x)));
+}
 
 // tanh of a float, in double: 1 - 2 / (exp(2|x|) + 1) with x's sign, which loses
 // about log2(1/|x|) of double's 53 bits to cancellation; below |x| = 2^-13 the

@@ -1,4 +1,4 @@
-// The vectorisable exp, log and tanh of kernels/vec_math.h, against correctly
+// The vectorisable exp, log, tanh and erf of kernels/vec_math.h, against correctly
 // rounded references (the double functions of libm, rounded to float), and the
 // elementwise ops built on them: accuracy, special values, and bits that do not
 // depend on where an element falls (vector body or scalar tail, thread chunk).
@@ -94,7 +94,24 @@ TEST(VecTanh, WithinOneUlpAndExactAtTheEnds) {
   EXPECT_TRUE(std::isnan(kernels::vec_tanh(std::nanf(""))));
 }
 
-TEST(VecMathOps, ExpLogTanhSigmoidGiveTheSameBitsWhereverAnElementFalls) {
+TEST(VecErf, WithinOneUlpAndExactAtTheEnds) {
+  std::mt19937 rng(6);
+  double worst = 0;
+  for (int i = 0; i < 400000; ++i) {
+    // Across the Taylor part (below 0.75), the Chebyshev part (to 4) and beyond.
+    const float scale = i % 4 == 0 ? 1e-3f : 1.0f;
+    const float x = std::uniform_real_distribution<float>(-6.0f, 6.0f)(rng) * scale;
+    worst = std::max(worst, ulps(kernels::vec_erf(x), static_cast<float>(std::erf(double(x)))));
+  }
+  EXPECT_LE(worst, 1.0);
+  EXPECT_EQ(kernels::vec_erf(0.0f), 0.0f);
+  EXPECT_TRUE(std::signbit(kernels::vec_erf(-0.0f)));
+  EXPECT_EQ(kernels::vec_erf(4.0f), 1.0f);
+  EXPECT_EQ(kernels::vec_erf(-kInfF), -1.0f);
+  EXPECT_TRUE(std::isnan(kernels::vec_erf(std::nanf(""))));
+}
+
+TEST(VecMathOps, TheOpsGiveTheSameBitsWhereverAnElementFalls) {
   // 100,003 elements: vector bodies, scalar tails, and chunks over the threads.
   // Each element must come out as it does alone (a 1-element tensor runs the
   // scalar path), with one thread or two, and within a few float ulps of the
@@ -110,7 +127,9 @@ TEST(VecMathOps, ExpLogTanhSigmoidGiveTheSameBitsWhereverAnElementFalls) {
   const Case cases[] = {{"exp", [](const Tensor& t) { return t.exp(); }, &x},
                         {"log", [](const Tensor& t) { return t.log(); }, &positive},
                         {"tanh", [](const Tensor& t) { return t.tanh(); }, &x},
-                        {"sigmoid", [](const Tensor& t) { return t.sigmoid(); }, &x}};
+                        {"sigmoid", [](const Tensor& t) { return t.sigmoid(); }, &x},
+                        {"erf", [](const Tensor& t) { return t.erf(); }, &x},
+                        {"gelu", [](const Tensor& t) { return nn::functional::gelu(t); }, &x}};
   const int threads = get_num_threads();
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -124,7 +143,9 @@ TEST(VecMathOps, ExpLogTanhSigmoidGiveTheSameBitsWhereverAnElementFalls) {
       const Tensor alone = c.op(c.input->narrow(0, i, 1).clone());
       EXPECT_EQ(alone.item<float>(), one[i].item<float>()) << "element " << i;
     }
+    // gelu's 1 + erf(x / sqrt 2) cancels for negative x (in libtorch's float
+    // formula too): it is within an absolute 1e-7 there, not a relative one.
     const Tensor reference = c.op(c.input->to(kDouble));
-    EXPECT_TRUE(allclose(one.to(kDouble), reference, 3e-7, 1e-30));
+    EXPECT_TRUE(allclose(one.to(kDouble), reference, 3e-7, std::string(c.name) == "gelu" ? 1e-7 : 1e-30));
   }
 }

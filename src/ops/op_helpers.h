@@ -103,7 +103,9 @@ Tensor float_binary_map(const Tensor& a, const Tensor& b, const Op& op) {
   const Tensor& bc = as_dtype(b, t, b_holder);
   kernels::visit_floating(t, "binary op", [&](auto tag) {
     using T = decltype(tag);
-    kernels::map<T, T, T>(out, [&op](T x, T y) { return static_cast<T>(op(x, y)); }, ac, bc);
+    // Inlined into the kernel's loop, as float_unary_map's.
+    kernels::map<T, T, T>(out, [&op](T x, T y) __attribute__((always_inline)) { return static_cast<T>(op(x, y)); },
+                          ac, bc);
   });
   return out;
 }

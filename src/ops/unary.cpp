@@ -29,6 +29,19 @@ void record_unary(const char* name, const Tensor& a, const Tensor& out, bool sav
 
 bool building_graph() { return GradMode::is_enabled(); }
 
+// erf and tanh: the vectorised kernels for float, libm for double (no vectorised
+// double versions yet).
+template <class T>
+TG_VECTOR_INLINE inline T erf_of(T x) {
+  if constexpr (std::is_same_v<T, float>) return kernels::vec_erf(x);
+  else return std::erf(x);
+}
+template <class T>
+TG_VECTOR_INLINE inline T tanh_of(T x) {
+  if constexpr (std::is_same_v<T, float>) return kernels::vec_tanh(x);
+  else return std::tanh(x);
+}
+
 constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2/pi)
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1/sqrt(2*pi)
 
@@ -68,7 +81,7 @@ Tensor reciprocal(const Tensor& a) {
 }
 
 Tensor erf(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) { return std::erf(x); });
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return erf_of(x); });
   record_unary("ErfBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
     return g * (2.0 / std::sqrt(M_PI)) * exp(-(x * x));
   });
@@ -103,10 +116,7 @@ Tensor sign(const Tensor& a) {
 Tensor square(const Tensor& a) { return pow(a, 2); }
 
 Tensor tanh(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
-    if constexpr (std::is_same_v<decltype(x), float>) return kernels::vec_tanh(x);
-    else return std::tanh(x);
-  });
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return tanh_of(x); });
   record_unary("TanhBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
     if (building_graph()) return g * (1 - y * y);
     return float_binary_map(g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); });
@@ -153,9 +163,9 @@ Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
 Tensor gelu(const Tensor& a, const std::string& approximate) {
   TG_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
   if (approximate == "none") {
-    Tensor out = float_unary_map(a, [](auto x) {
+    Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
       using T = decltype(x);
-      return static_cast<T>(0.5) * x * (T(1) + std::erf(x * static_cast<T>(M_SQRT1_2)));
+      return static_cast<T>(0.5) * x * (T(1) + erf_of(x * static_cast<T>(M_SQRT1_2)));
     });
     record_unary("GeluBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
       if (building_graph()) {
@@ -163,19 +173,19 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
         Tensor pdf = exp(-0.5 * x * x) * kInvSqrt2Pi;
         return g * (cdf + x * pdf);
       }
-      return float_binary_map(g, x, [](auto gv, auto xv) {
+      return float_binary_map(g, x, [](auto gv, auto xv) TG_VECTOR_INLINE {
         using T = decltype(gv);
-        T cdf = T(0.5) * (T(1) + std::erf(xv * static_cast<T>(M_SQRT1_2)));
-        T pdf = std::exp(T(-0.5) * xv * xv) * static_cast<T>(kInvSqrt2Pi);
+        T cdf = T(0.5) * (T(1) + erf_of(xv * static_cast<T>(M_SQRT1_2)));
+        T pdf = kernels::vec_exp(T(-0.5) * xv * xv) * static_cast<T>(kInvSqrt2Pi);
         return gv * (cdf + xv * pdf);
       });
     });
     return out;
   }
-  Tensor out = float_unary_map(a, [](auto x) {
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
     using T = decltype(x);
     T inner = static_cast<T>(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
-    return T(0.5) * x * (T(1) + std::tanh(inner));
+    return T(0.5) * x * (T(1) + tanh_of(inner));
   });
   record_unary("GeluBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
     if (building_graph()) {
@@ -184,10 +194,10 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
       Tensor dinner = kSqrt2OverPi * (1 + 3 * 0.044715 * x2);
       return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner);
     }
-    return float_binary_map(g, x, [](auto gv, auto xv) {
+    return float_binary_map(g, x, [](auto gv, auto xv) TG_VECTOR_INLINE {
       using T = decltype(gv);
       T x2 = xv * xv;
-      T t = std::tanh(static_cast<T>(kSqrt2OverPi) * (xv + T(0.044715) * x2 * xv));
+      T t = tanh_of(static_cast<T>(kSqrt2OverPi) * (xv + T(0.044715) * x2 * xv));
       T dinner = static_cast<T>(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x2);
       return gv * (T(0.5) * (T(1) + t) + T(0.5) * xv * (T(1) - t * t) * dinner);
     });

@@ -130,11 +130,6 @@ template <bool kForFloat>
   return static_cast<float>(std::copysign(ax < 0x1p-13 ? near : far, static_cast<double>(x)));
 }
 
-// erf of a float, in double. Below |x| = 0.75 its Taylor series to x^19 (within
-// 5e-11 of erf there); up to 4, 1 - exp(-x^2) g(x) with g(x) = erfc(x) exp(x^2),
-// smooth there, as a 16-term Chebyshev series (fitted at 64 Chebyshev nodes to
-// libm's erfc; within 5e-11 of erf); from 4 up, +-1 (erfc(4) = 1.5e-8 is below half
-// a float ulp of 1). NaN stays NaN.
 // The coefficient of x^(2n+1) in erf's Taylor series: 2 / sqrt(pi) (-1)^n / (n! (2n+1)).
 constexpr double erf_taylor_coefficient(int n) {
   double c = 1.1283791670955126;  // 2 / sqrt(pi)
@@ -142,7 +137,16 @@ constexpr double erf_taylor_coefficient(int n) {
   return c / (2 * n + 1);
 }
 
+// erf of a float, in double. Below |x| = 0.75 its Taylor series to x^19 (within
+// 5e-11 of erf there); up to 4, 1 - exp(-x^2) g(x) with g(x) = erfc(x) exp(x^2),
+// smooth there, as a 16-term Chebyshev series (fitted at 64 Chebyshev nodes to
+// libm's erfc; within 5e-11 of erf); from 4 up, +-1 (erfc(4) = 1.5e-8 is below half
+// a float ulp of 1). NaN stays NaN.
 [[gnu::always_inline]] inline float vec_erf(float x) {
+  constexpr double kTaylor[10] = {erf_taylor_coefficient(0), erf_taylor_coefficient(1), erf_taylor_coefficient(2),
+                                  erf_taylor_coefficient(3), erf_taylor_coefficient(4), erf_taylor_coefficient(5),
+                                  erf_taylor_coefficient(6), erf_taylor_coefficient(7), erf_taylor_coefficient(8),
+                                  erf_taylor_coefficient(9)};
   constexpr double kChebyshev[16] = {
       0.26740844800075747,    -0.16971071336447058,   0.050487960316475844,  -0.014216046008287657,
       0.003815218398129162,   -0.0009811501997027822, 0.0002428103207180194, -5.80240079865197e-05,
@@ -150,16 +154,8 @@ constexpr double erf_taylor_coefficient(int n) {
       2.9158512823007632e-08, -5.921299240860267e-09, 1.176566399863077e-09, -2.2900058065100648e-10};
   const double ax = std::fabs(static_cast<double>(x));
   const double x2 = ax * ax;  // exact: a float's square fits in a double
-  double s = erf_taylor_coefficient(9);
-  s = s * x2 + erf_taylor_coefficient(8);
-  s = s * x2 + erf_taylor_coefficient(7);
-  s = s * x2 + erf_taylor_coefficient(6);
-  s = s * x2 + erf_taylor_coefficient(5);
-  s = s * x2 + erf_taylor_coefficient(4);
-  s = s * x2 + erf_taylor_coefficient(3);
-  s = s * x2 + erf_taylor_coefficient(2);
-  s = s * x2 + erf_taylor_coefficient(1);
-  s = s * x2 + erf_taylor_coefficient(0);
+  double s = kTaylor[9];
+  for (int n = 8; n >= 0; --n) s = s * x2 + kTaylor[n];
   const double near = ax * s;
   // Clenshaw's recurrence on [0.75, 4] mapped to [-1, 1].
   const double t = (2.0 * ax - 4.75) / 3.25;

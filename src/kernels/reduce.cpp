@@ -1,7 +1,10 @@
 #include "kernels/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
@@ -173,33 +176,188 @@ void sum<int64_t>(const int64_t* in, int64_t* out, int64_t outer, int64_t reduce
   sum<uint64_t>(reinterpret_cast<const uint64_t*>(in), reinterpret_cast<uint64_t*>(out), outer, reduce, inner);
 }
 
+namespace {
+
+// Note [Vectorised extrema]: an extremum is the first extreme element, or the
+// first NaN when there is one (NaN propagates, as in libtorch), with its index.
+// Scanned element by element with a branch each, max() of 1M floats took 1.1 ms
+// against libtorch's 0.1. A contiguous row is now read in two passes:
+//   1. the extreme value and whether there is a NaN, in kLanes vector lanes;
+//   2. only when the index is wanted, or the value's bits are in doubt (a NaN,
+//      whose payload is the first NaN's, or a zero, whose sign is the first
+//      extreme zero's), the first element equal to it, scanning from the start.
+// The result is the sequential scan's, bit for bit.
+template <bool Max, class T>
+inline bool more_extreme(T candidate, T best) {
+  return Max ? candidate > best : candidate < best;
+}
+
+template <bool Max, class T>
+inline bool replaces(T candidate, T best) {
+  if constexpr (std::is_floating_point_v<T>)
+    return more_extreme<Max>(candidate, best) | ((candidate != candidate) & (best == best));
+  else
+    return more_extreme<Max>(candidate, best);
+}
+
+template <class T>
+struct ExtremeScan {
+  T value;   // the extreme of the non-NaN elements seen (meaningless if all are NaN)
+  bool nan;  // whether a NaN was seen
+};
+
+// Pass 1 over p[0, n), n >= 1.
+template <bool Max, class T>
+ExtremeScan<T> scan_extreme(const T* p, int64_t n) {
+  if (n < kLanes) {
+    ExtremeScan<T> scan{p[0], p[0] != p[0]};
+    for (int64_t i = 1; i < n; ++i) {
+      scan.value = more_extreme<Max>(p[i], scan.value) || scan.value != scan.value ? p[i] : scan.value;
+      scan.nan |= p[i] != p[i];
+    }
+    return scan;
+  }
+  using Flag = std::conditional_t<sizeof(T) == 8, uint64_t, std::conditional_t<sizeof(T) == 4, uint32_t, uint8_t>>;
+  T lane[kLanes];
+  Flag nan[kLanes] = {};
+  int64_t i = n - n / kLanes * kLanes;
+  // The first lanes start from the first kLanes elements; a row that is not a
+  // multiple of kLanes long reads its first elements twice, which is harmless.
+  for (int l = 0; l < kLanes; ++l) lane[l] = p[l];
+  for (int64_t k = 0; k < i; ++k) nan[0] |= p[k] != p[k];
+  for (; i < n; i += kLanes)
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) {
+      const T v = p[i + l];
+      lane[l] = more_extreme<Max>(v, lane[l]) ? v : lane[l];
+      nan[l] |= Flag(v != v);
+    }
+  ExtremeScan<T> scan{lane[0], false};
+  for (int l = 0; l < kLanes; ++l) {
+    // A lane that started at a NaN stays there; the NaN was flagged.
+    scan.value = more_extreme<Max>(lane[l], scan.value) || scan.value != scan.value ? lane[l] : scan.value;
+    scan.nan |= nan[l] != 0 || lane[l] != lane[l];
+  }
+  return scan;
+}
+
+// Pass 2: the index of the first element for which match(element) holds, kLanes
+// elements tested at a time.
+template <class T, class Match>
+int64_t first_match(const T* p, int64_t n, const Match& match) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    int hits = 0;
+#pragma omp simd reduction(| : hits)
+    for (int l = 0; l < kLanes; ++l) hits |= int(match(p[i + l]));
+    if (hits) break;
+  }
+  for (; i < n; ++i)
+    if (match(p[i])) return i;
+  return n - 1;  // unreachable: the value matched is one of p's elements
+}
+
+// The extremum of p[0, n) (n >= 1) and its index when want_index.
+template <bool Max, class T>
+std::pair<T, int64_t> settle(const T* p, int64_t n, ExtremeScan<T> scan, bool want_index) {
+  bool exact = !want_index;
+  if constexpr (std::is_floating_point_v<T>) exact = exact && !scan.nan && scan.value != T(0);
+  if (exact) return {scan.value, 0};
+  const T value = scan.value;
+  const int64_t index = scan.nan ? first_match(p, n, [](T v) { return v != v; })
+                                 : first_match(p, n, [value](T v) { return v == value; });
+  return {p[index], index};
+}
+
+template <bool Max, class T>
+std::pair<T, int64_t> row_extremum(const T* p, int64_t n, bool want_index) {
+  return settle<Max>(p, n, scan_extreme<Max>(p, n), want_index);
+}
+
+// One long row: pass 1 in blocks over the threads.
+template <bool Max, class T>
+std::pair<T, int64_t> long_row_extremum(const T* p, int64_t n, bool want_index) {
+  constexpr int64_t kExtremumBlock = 4 * kBlock;
+  const int64_t nblocks = (n + kExtremumBlock - 1) / kExtremumBlock;
+  std::vector<ExtremeScan<T>> partial(static_cast<size_t>(nblocks));
+  const int64_t grain = std::max<int64_t>(1, core::kElementwiseGrain / kExtremumBlock);
+  core::parallel_for(nblocks, grain, [&](int64_t b, int64_t e) {
+    for (int64_t k = b; k < e; ++k)
+      partial[k] = scan_extreme<Max>(p + k * kExtremumBlock, std::min(kExtremumBlock, n - k * kExtremumBlock));
+  });
+  ExtremeScan<T> scan = partial[0];
+  for (const ExtremeScan<T>& block : partial) {
+    scan.value = more_extreme<Max>(block.value, scan.value) || scan.value != scan.value ? block.value : scan.value;
+    scan.nan |= block.nan;
+  }
+  return settle<Max>(p, n, scan, want_index);
+}
+
+// out[i] (and indices[i]) for i in [i0, i1) of one [reduce, inner] slab: the
+// rows are scanned in order, so each element keeps its first extreme value.
+template <bool Max, class T>
+void strided_extremum(const T* in, int64_t reduce, int64_t inner, int64_t i0, int64_t i1, T* out,
+                      int64_t* indices) {
+  std::copy(in + i0, in + i1, out + i0);
+  if (indices) std::fill(indices + i0, indices + i1, int64_t(0));
+  for (int64_t r = 1; r < reduce; ++r) {
+    const T* row = in + r * inner;
+    if (indices) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const bool take = replaces<Max>(row[i], out[i]);
+        out[i] = take ? row[i] : out[i];
+        indices[i] = take ? r : indices[i];
+      }
+    } else {
+      for (int64_t i = i0; i < i1; ++i) out[i] = replaces<Max>(row[i], out[i]) ? row[i] : out[i];
+    }
+  }
+}
+
+}  // namespace
+
 template <class T, bool Max>
 void extremum(const T* in, T* out, int64_t* indices, int64_t outer, int64_t reduce, int64_t inner) {
-  auto better = [](T candidate, T best) {
-    if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(best)) return false;
-      if (std::isnan(candidate)) return true;
+  if (inner == 1) {
+    if (outer == 1) {
+      const auto [value, index] = long_row_extremum<Max>(in, reduce, indices != nullptr);
+      out[0] = value;
+      if (indices) indices[0] = index;
+      return;
     }
-    return Max ? candidate > best : candidate < best;
-  };
-  const int64_t total = outer * inner;
-  core::parallel_for(total, std::max<int64_t>(1, core::kElementwiseGrain / std::max<int64_t>(reduce, 1)),
+    core::parallel_for(outer, std::max<int64_t>(1, core::kElementwiseGrain / reduce), [&](int64_t b, int64_t e) {
+      for (int64_t o = b; o < e; ++o) {
+        const auto [value, index] = row_extremum<Max>(in + o * reduce, reduce, indices != nullptr);
+        out[o] = value;
+        if (indices) indices[o] = index;
+      }
+    });
+    return;
+  }
+  // Columns in chunks of kInnerChunk, each chunk's rows read in order.
+  constexpr int64_t kInnerChunk = 256;
+  const int64_t chunks = (inner + kInnerChunk - 1) / kInnerChunk;
+  core::parallel_for(outer * chunks, std::max<int64_t>(1, core::kElementwiseGrain / (kInnerChunk * reduce)),
                      [&](int64_t b, int64_t e) {
                        for (int64_t k = b; k < e; ++k) {
-                         const int64_t o = k / inner, i = k % inner;
-                         const T* p = in + o * reduce * inner + i;
-                         T best = p[0];
-                         int64_t arg = 0;
-                         for (int64_t r = 1; r < reduce; ++r) {
-                           if (better(p[r * inner], best)) {
-                             best = p[r * inner];
-                             arg = r;
-                           }
-                         }
-                         out[k] = best;
-                         if (indices) indices[k] = arg;
+                         const int64_t o = k / chunks, i0 = k % chunks * kInnerChunk;
+                         strided_extremum<Max>(in + o * reduce * inner, reduce, inner, i0,
+                                               std::min(inner, i0 + kInnerChunk), out + o * inner,
+                                               indices ? indices + o * inner : nullptr);
                        }
                      });
+}
+
+// Bools as bytes (Note [Vectorised extrema]; GCC does not vectorise bool loads).
+template <>
+void extremum<bool, true>(const bool* in, bool* out, int64_t* indices, int64_t outer, int64_t reduce, int64_t inner) {
+  extremum<uint8_t, true>(reinterpret_cast<const uint8_t*>(in), reinterpret_cast<uint8_t*>(out), indices, outer,
+                          reduce, inner);
+}
+template <>
+void extremum<bool, false>(const bool* in, bool* out, int64_t* indices, int64_t outer, int64_t reduce, int64_t inner) {
+  extremum<uint8_t, false>(reinterpret_cast<const uint8_t*>(in), reinterpret_cast<uint8_t*>(out), indices, outer,
+                           reduce, inner);
 }
 
 #define TG_INSTANTIATE(T)                                                                   \
@@ -210,7 +368,5 @@ TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 TG_INSTANTIATE(int64_t)
 #undef TG_INSTANTIATE
-template void extremum<bool, true>(const bool*, bool*, int64_t*, int64_t, int64_t, int64_t);
-template void extremum<bool, false>(const bool*, bool*, int64_t*, int64_t, int64_t, int64_t);
 
 }  // namespace tg::kernels

@@ -67,7 +67,12 @@ void copy_raw(const Tensor& dst, const Tensor& src) {
     using O = decltype(out_tag);
     kernels::visit(src.dtype(), [&](auto in_tag) {
       using I = decltype(in_tag);
-      kernels::map<O, I>(dst, [](I v) { return convert<O>(v); }, src);
+      // A bool is converted from its byte (0 or 1): through a bool value, GCC 12
+      // converts element by element (0.45 ms for 1M bools to float, 0.1 as bytes).
+      if constexpr (std::is_same_v<I, bool>)
+        kernels::map<O, uint8_t>(dst, [](uint8_t v) { return static_cast<O>(v); }, src);
+      else
+        kernels::map<O, I>(dst, [](I v) { return convert<O>(v); }, src);
     });
   });
 }

@@ -3,6 +3,7 @@
 // often in training (activations), a fused kernel is used when grad mode is off
 // during backward, i.e. when no higher-order graph is being built.
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "kernels/vec_math.h"
@@ -153,9 +154,22 @@ Tensor relu(const Tensor& a) {
 Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
   TG_CHECK_TYPE(a.is_floating_point(), "\"leaky_relu_cpu\" not implemented for '", a.dtype(), "'");
   const double slope = negative_slope.toDouble();
-  Tensor out = float_unary_map(a, [slope](auto x) { return x > 0 ? x : static_cast<decltype(x)>(x * slope); });
+  // The slope multiplies in the input's type, as in libtorch's kernel (a product in
+  // double rounds differently). The product is taken for every element: taken only
+  // where it is selected, GCC may not speculate it (it could trap) and branches per
+  // element, which mispredicts on mixed signs (5 ms for 1M floats, not 0.1).
+  Tensor out = float_unary_map(a, [slope](auto x) {
+    using T = decltype(x);
+    const T scaled = x * static_cast<T>(slope);
+    return x > 0 ? x : scaled;
+  });
   record_unary("LeakyReluBackward0", a, out, true, false, [slope](const Tensor& g, const Tensor& x, const Tensor&) {
-    return where(x > 0, g, g * slope);
+    if (building_graph()) return where(x > 0, g, g * slope);
+    return float_binary_map(g, x, [slope](auto gv, auto xv) {
+      using T = decltype(gv);
+      const T scaled = gv * static_cast<T>(slope);
+      return xv > 0 ? gv : scaled;
+    });
   });
   return out;
 }
@@ -209,7 +223,11 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
 // Node names as libtorch's: clamp(min, max) records ClampBackward1 even with one
 // bound; clamp_min / clamp_max record their own.
 namespace {
-Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max, const char* name) {
+// nan_bound_poisons: a NaN bound makes every element NaN, as in libtorch's
+// clamp with both bounds and its clamp_min / clamp_max; its clamp with one bound
+// leaves x as it is.
+Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max, const char* name,
+                  bool nan_bound_poisons) {
   TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
   TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_cpu\" not implemented for 'Bool'");
   core::ResultType rt;
@@ -217,21 +235,36 @@ Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<S
   if (min) rt.add(*min);
   if (max) rt.add(*max);
   const ScalarType t = rt.get();
+  // A missing bound is the type's extreme (an infinity for floating types), so
+  // every element goes through the same two selects (no branch to mispredict).
+  // max follows min, as libtorch's min(max(x, lo), hi): with lo > hi every
+  // element is hi. A NaN element fails both comparisons and stays NaN.
   Tensor out = kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
-    const T lo = min ? min->to<T>() : T(0), hi = max ? max->to<T>() : T(0);
-    const bool has_lo = min.has_value(), has_hi = max.has_value();
+    constexpr bool floating = std::is_floating_point_v<T>;
+    const T lo = min ? min->to<T>() : floating ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
+    const T hi = max ? max->to<T>() : floating ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+    if (nan_bound_poisons && (lo != lo || hi != hi))
+      return unary_map(a, t, [](auto) { return std::numeric_limits<T>::quiet_NaN(); });
     return unary_map(a, t, [=](auto x) {
-      if constexpr (std::is_floating_point_v<T>)
-        if (std::isnan(x)) return x;
-      if (has_lo && x < lo) x = lo;
-      if (has_hi && x > hi) x = hi;
-      return x;
+      const T above_lo = x < lo ? lo : x;
+      return above_lo > hi ? hi : above_lo;
     });
   });
   record_unary(name, a, out, true, false, [min, max](const Tensor& g, const Tensor& x, const Tensor&) {
-    Tensor mask = min && max ? (x >= *min) * (x <= *max) : min ? x >= *min : x <= *max;
-    return where(mask, g, 0);
+    if (building_graph()) {
+      Tensor mask = min && max ? (x >= *min) * (x <= *max) : min ? x >= *min : x <= *max;
+      return where(mask, g, 0);
+    }
+    // The gradient passes where lo <= x <= hi (not at NaN), as the mask above.
+    return kernels::visit_floating(x.dtype(), "clamp_backward", [&](auto tag) {
+      using T = decltype(tag);
+      const T lo = min ? min->to<T>() : -std::numeric_limits<T>::infinity();
+      const T hi = max ? max->to<T>() : std::numeric_limits<T>::infinity();
+      return float_binary_map(g, x, [lo, hi](auto gv, auto xv) {
+        return (xv >= lo) & (xv <= hi) ? gv : decltype(gv)(0);
+      });
+    });
   });
   return out;
 }
@@ -239,10 +272,14 @@ Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<S
 }  // namespace
 
 Tensor clamp(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max) {
-  return clamp_impl(a, min, max, "ClampBackward1");
+  return clamp_impl(a, min, max, "ClampBackward1", min && max);
 }
-Tensor clamp_min(const Tensor& a, const Scalar& min) { return clamp_impl(a, min, nullopt, "ClampMinBackward0"); }
-Tensor clamp_max(const Tensor& a, const Scalar& max) { return clamp_impl(a, nullopt, max, "ClampMaxBackward0"); }
+Tensor clamp_min(const Tensor& a, const Scalar& min) {
+  return clamp_impl(a, min, nullopt, "ClampMinBackward0", true);
+}
+Tensor clamp_max(const Tensor& a, const Scalar& max) {
+  return clamp_impl(a, nullopt, max, "ClampMaxBackward0", true);
+}
 
 // ---- predicates (no gradient) ------------------------------------------------------------------
 Tensor logical_not(const Tensor& a) {

@@ -1,8 +1,8 @@
-// The kernels that select, compare and reduce in vector lanes (where, clamp,
-// leaky_relu, bool loads and stores, max / min / argmax in two passes: Note
-// [Vectorised extrema] in src/kernels/reduce.cpp) give libtorch's bits on tensors
-// long enough to fill the lanes, with the special values placed in the vector
-// body, in the lane merge and in the scalar tail.
+// The kernels that select, gather, compare and reduce in vector lanes (where,
+// clamp, leaky_relu, index_select, bool loads and stores, max / min / argmax in
+// two passes: Note [Vectorised extrema] in src/kernels/reduce.cpp) give
+// libtorch's bits on tensors long enough to fill the lanes, with the special
+// values placed in the vector body, in the lane merge and in the scalar tail.
 #include <torch/torch.h>
 
 #include <bit>
@@ -350,6 +350,46 @@ TEST(VectorisedSelects, BoolLoadsAndStoresMatchLibtorch) {
   EXPECT_TRUE(same_bits(mask.sum(), tmask.sum()));
   EXPECT_TRUE(same_bits(mask.narrow(0, 1, n - 1) == mask.narrow(0, 0, n - 1),
                         tmask.narrow(0, 1, n - 1) == tmask.narrow(0, 0, n - 1)));
+}
+
+// Along every dim (rows of 1-111 elements: element by element, or by memcpy
+// from 64 bytes up), with repeated indices, on one and two threads; the
+// gradient (index_add into zeros, split by columns when there is one slice).
+TEST(VectorisedGathers, IndexSelectAndItsGradientMatchLibtorch) {
+  const int threads = tg::get_num_threads();
+  for (int t : {1, 2}) {
+    tg::set_num_threads(t);
+    for (tg::ScalarType dtype : {tg::kFloat, tg::kDouble, tg::kLong, tg::kBool})
+      for (int64_t dim : {0, 1, 2}) {
+        std::ostringstream what;
+        what << t << " thread(s), " << dtype << ", dim " << dim;
+        SCOPED_TRACE(what.str());
+        const tg::Tensor x = from_values(row_with(5 * 37 * 3, 7, {}), dtype).reshape({5, 37, 3});
+        std::vector<int64_t> picks = {2, 0, 2, 1, 4, 2};
+        for (int64_t& p : picks) p %= x.size(dim);
+        const tg::Tensor index = tg::tensor(picks);
+        EXPECT_TRUE(same_bits(x.index_select(dim, index), to_torch(x).index_select(dim, to_torch(index))));
+        if (dtype != tg::kFloat && dtype != tg::kDouble) continue;
+        const tg::Tensor leaf = x.detach().requires_grad_();
+        const torch::Tensor tleaf = to_torch(x).requires_grad_();
+        const tg::Tensor y = leaf.index_select(dim, index);
+        const tg::Tensor g = from_values(row_with(y.numel(), 8, {}), dtype).reshape(y.sizes().vec()) * 0.37;
+        y.backward(g);
+        tleaf.index_select(dim, to_torch(index)).backward(to_torch(g));
+        EXPECT_TRUE(same_bits(leaf.grad(), tleaf.grad())) << "gradient";
+      }
+    // Wide rows (the memcpy path) and an embedding's gradient over 128 columns.
+    const tg::Tensor table = tg::randn({50, 128}, tg::kDouble).requires_grad_();
+    const torch::Tensor ttable = to_torch(table.detach()).requires_grad_();
+    const tg::Tensor ids = tg::randint(0, 50, {300}, tg::kLong);
+    const tg::Tensor rows = tg::embedding(table, ids);
+    const tg::Tensor g = tg::randn({300, 128}, tg::kDouble);
+    EXPECT_TRUE(same_bits(rows, torch::embedding(ttable, to_torch(ids))));
+    rows.backward(g);
+    torch::embedding(ttable, to_torch(ids)).backward(to_torch(g));
+    EXPECT_TRUE(same_bits(table.grad(), ttable.grad())) << "embedding gradient";
+  }
+  tg::set_num_threads(threads);
 }
 
 }  // namespace

@@ -37,6 +37,14 @@ TG_VECTOR_INLINE inline T erf_of(T x) {
   if constexpr (std::is_same_v<T, float>) return kernels::vec_erf(x);
   else return std::erf(x);
 }
+// erfc: gelu's cdf is erfc(-x / sqrt 2) / 2, which keeps its relative accuracy
+// where 1 + erf(x / sqrt 2) cancels (negative x). kernels::vec_erfc for float,
+// libm for double.
+template <class T>
+TG_VECTOR_INLINE inline T erfc_of(T x) {
+  if constexpr (std::is_same_v<T, float>) return kernels::vec_erfc(x);
+  else return std::erfc(x);
+}
 template <class T>
 TG_VECTOR_INLINE inline T tanh_of(T x) {
   if constexpr (std::is_same_v<T, float>) return kernels::vec_tanh(x);
@@ -179,7 +187,7 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
   if (approximate == "none") {
     Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
       using T = decltype(x);
-      return static_cast<T>(0.5) * x * (T(1) + erf_of(x * static_cast<T>(M_SQRT1_2)));
+      return static_cast<T>(0.5) * x * erfc_of(x * static_cast<T>(-M_SQRT1_2));
     });
     record_unary("GeluBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
       if (building_graph()) {
@@ -189,7 +197,7 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
       }
       return float_binary_map(g, x, [](auto gv, auto xv) TG_VECTOR_INLINE {
         using T = decltype(gv);
-        T cdf = T(0.5) * (T(1) + erf_of(xv * static_cast<T>(M_SQRT1_2)));
+        T cdf = T(0.5) * erfc_of(xv * static_cast<T>(-M_SQRT1_2));
         T pdf = kernels::vec_exp(T(-0.5) * xv * xv) * static_cast<T>(kInvSqrt2Pi);
         return gv * (cdf + xv * pdf);
       });

@@ -422,7 +422,8 @@ TEST(Contiguous, LargeTransposesCopyTileByTileToTheSameValues) {
   // Note [Tiled transposes] (src/kernels/elementwise.h): an input contiguous along
   // its second-to-last dim is copied in tiles. Element (i, j) of each copy is
   // checked against its definition, on sizes below, at and around the tile (32 rows,
-  // 16 columns), a batch of transposes, and a transposed conversion.
+  // 16 x 16 blocks), a batch of transposes, transposed conversions, and copies of
+  // every element size (bool: 1 byte, float: 4, double and int64: 8).
   auto value = [](int64_t b, int64_t i, int64_t j) { return static_cast<double>(b * 1000003 + i * 1009 + j); };
   struct Case {
     int64_t batch, rows, cols;
@@ -446,6 +447,22 @@ TEST(Contiguous, LargeTransposesCopyTileByTileToTheSameValues) {
         for (int64_t i = 0; i < c.rows; ++i)
           for (int64_t j = 0; j < c.cols; ++j)
             wrong += got[(b * c.rows + i) * c.cols + j] != value(b, i, j);  // exact in float32 too (< 2^24)
+      EXPECT_EQ(wrong, 0) << dt;
+    }
+    // Same-dtype copies of int64 and bool (a pattern of every third value).
+    std::vector<double> thirds(data.size());
+    for (size_t k = 0; k < data.size(); ++k) thirds[k] = static_cast<int64_t>(data[k]) % 3 == 0;
+    for (ScalarType dt : {kLong, kBool}) {
+      const Tensor typed = (dt == kLong ? tensor(data) : tensor(thirds)).to(dt).view({c.batch, c.cols, c.rows});
+      const Tensor as_double = typed.transpose(1, 2).contiguous().to(kDouble);
+      const double* got = as_double.data_ptr<double>();
+      int64_t wrong = 0;
+      for (int64_t b = 0; b < c.batch; ++b)
+        for (int64_t i = 0; i < c.rows; ++i)
+          for (int64_t j = 0; j < c.cols; ++j) {
+            const double v = value(b, i, j);
+            wrong += got[(b * c.rows + i) * c.cols + j] != (dt == kLong ? v : double(int64_t(v) % 3 == 0));
+          }
       EXPECT_EQ(wrong, 0) << dt;
     }
   }

@@ -46,15 +46,22 @@ Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t of
 }
 
 namespace {
-// A floating value no int64 holds (NaN, +-inf, |v| >= 2^63) converts to INT64_MIN,
-// as x86's conversion instruction (and so libtorch) gives; a plain cast is undefined.
-template <class O, class I>
-O convert(I v) {
-  if constexpr (std::is_same_v<O, int64_t> && std::is_floating_point_v<I>)
-    return v >= I(-0x1p63) && v < I(0x1p63) ? static_cast<O>(v) : std::numeric_limits<int64_t>::min();
-  else
-    return static_cast<O>(v);
-}
+// One element converted to O. A floating value no int64 holds (NaN, +-inf,
+// |v| >= 2^63) converts to INT64_MIN, as x86's conversion instruction (and so
+// libtorch) gives; a plain cast is undefined. A bool arrives as its byte (0 or
+// 1): through a bool value, GCC 12 converted element by element (0.45 ms for 1M
+// bools to float, 0.1 as bytes).
+template <class O>
+struct Convert {
+  static constexpr bool kTilesTransposes = true;  // x.t().contiguous() (Note [Tiled transposes])
+  template <class I>
+  O operator()(I v) const {
+    if constexpr (std::is_same_v<O, int64_t> && std::is_floating_point_v<I>)
+      return v >= I(-0x1p63) && v < I(0x1p63) ? static_cast<O>(v) : std::numeric_limits<int64_t>::min();
+    else
+      return static_cast<O>(v);
+  }
+};
 }  // namespace
 
 void copy_raw(const Tensor& dst, const Tensor& src) {
@@ -67,12 +74,7 @@ void copy_raw(const Tensor& dst, const Tensor& src) {
     using O = decltype(out_tag);
     kernels::visit(src.dtype(), [&](auto in_tag) {
       using I = decltype(in_tag);
-      // A bool is converted from its byte (0 or 1): through a bool value, GCC 12
-      // converts element by element (0.45 ms for 1M bools to float, 0.1 as bytes).
-      if constexpr (std::is_same_v<I, bool>)
-        kernels::map<O, uint8_t>(dst, [](uint8_t v) { return static_cast<O>(v); }, src);
-      else
-        kernels::map<O, I>(dst, [](I v) { return convert<O>(v); }, src);
+      kernels::map<O, std::conditional_t<std::is_same_v<I, bool>, uint8_t, I>>(dst, Convert<O>(), src);
     });
   });
 }

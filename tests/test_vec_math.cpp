@@ -2,6 +2,7 @@
 // rounded references (the double functions of libm, rounded to float), and the
 // elementwise ops built on them: accuracy, special values, and bits that do not
 // depend on where an element falls (vector body or scalar tail, thread chunk).
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -142,6 +143,26 @@ TEST(VecErfc, WithinTwoUlpBelowThreeQuartersAndEightAbove) {
   EXPECT_EQ(f(10.5f), 0.0f);
   EXPECT_GT(f(9.5f), 0.0f);  // erfc(9.5) = 7.2e-41, a subnormal float
   EXPECT_TRUE(std::isnan(f(std::nanf(""))));
+}
+
+TEST(VecSincosTurns, WithinOneAndAHalfUlpOfOneAndExactAtQuarterTurns) {
+  std::mt19937_64 rng(10);
+  const long double two_pi = 6.283185307179586476925286766559L;
+  long double worst = 0;
+  for (int i = 0; i < 1000000; ++i) {
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;  // randn's angles
+    double sine, cosine;
+    kernels::vec_sincos_turns(u, sine, cosine);
+    worst = std::max({worst, std::abs(sine - std::sin(two_pi * u)), std::abs(cosine - std::cos(two_pi * u))});
+  }
+  EXPECT_LE(worst, 3 * 0x1.0p-53);
+  const double expected[5][2] = {{0, 1}, {1, 0}, {0, -1}, {-1, 0}, {0, 1}};  // sine, cosine at k / 4 turns
+  for (int k = 0; k <= 4; ++k) {
+    double sine, cosine;
+    kernels::vec_sincos_turns(0.25 * k, sine, cosine);
+    EXPECT_EQ(std::abs(sine), std::abs(expected[k][0])) << k;
+    EXPECT_EQ(cosine, expected[k][1]) << k;
+  }
 }
 
 TEST(VecMathOps, TheOpsGiveTheSameBitsWhereverAnElementFalls) {

@@ -1,5 +1,6 @@
 // Creating tensors: tg::tensor from nested lists, filled and random tensors,
 // ranges, from_blob.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -8,6 +9,7 @@
 #include "core/shape.h"
 #include "kernels/dispatch.h"
 #include "kernels/elementwise.h"
+#include "kernels/vec_math.h"
 #include "ops/ops_internal.h"
 
 namespace tg {
@@ -165,13 +167,29 @@ Tensor randn(IntArrayRef size, const TensorOptions& options) {
     T* p = t.data_ptr<T>();
     const int64_t n = t.numel();
     core::Generator::global().with([&](auto& eng) {
-      // Box-Muller: two uniforms in (0, 1] give two independent normals.
-      for (int64_t i = 0; i < n; i += 2) {
-        double u1 = (static_cast<double>(eng() >> 11) + 1.0) * 0x1.0p-53;
-        double u2 = static_cast<double>(eng() >> 11) * 0x1.0p-53;
-        double r = std::sqrt(-2.0 * std::log(u1));
-        p[i] = static_cast<T>(r * std::cos(2 * M_PI * u2));
-        if (i + 1 < n) p[i + 1] = static_cast<T>(r * std::sin(2 * M_PI * u2));
+      // Box-Muller: two uniforms, u1 in (0, 1] and u2 in [0, 1), give two
+      // independent normals. The uniforms are drawn a block of pairs at a time
+      // and transformed in vector lanes (vec_log, vec_sincos_turns): with libm's
+      // log, cos and sin per pair, 1M normals took 16 ms, libtorch's 3.
+      constexpr int64_t kPairs = 256;
+      double u1[kPairs], u2[kPairs], first[kPairs], second[kPairs];
+      for (int64_t start = 0; start < n; start += 2 * kPairs) {
+        const int64_t pairs = std::min(kPairs, (n - start + 1) / 2);
+        for (int64_t k = 0; k < pairs; ++k) {
+          u1[k] = (static_cast<double>(eng() >> 11) + 1.0) * 0x1.0p-53;
+          u2[k] = static_cast<double>(eng() >> 11) * 0x1.0p-53;
+        }
+        for (int64_t k = 0; k < pairs; ++k) {
+          const double r = std::sqrt(-2.0 * kernels::vec_log(u1[k]));
+          double sine, cosine;
+          kernels::vec_sincos_turns(u2[k], sine, cosine);
+          first[k] = r * cosine;
+          second[k] = r * sine;
+        }
+        for (int64_t k = 0; k < pairs; ++k) {
+          p[start + 2 * k] = static_cast<T>(first[k]);
+          if (start + 2 * k + 1 < n) p[start + 2 * k + 1] = static_cast<T>(second[k]);
+        }
       }
       return 0;
     });

@@ -49,6 +49,24 @@ TEST(Creation, RandnIsStandardNormalAndRepeatable) {
   }
 }
 
+TEST(Creation, BernoulliDrawsEachElementWithItsOwnProbability) {
+  // Probabilities 0, 0.1, 0.9 and 1 in turn over 40,003 elements (blocks of 512
+  // uniforms and a partial one).
+  std::vector<double> probabilities(40003);
+  const double levels[4] = {0.0, 0.1, 0.9, 1.0};
+  for (size_t i = 0; i < probabilities.size(); ++i) probabilities[i] = levels[i % 4];
+  manual_seed(11);
+  const Tensor p = tensor(probabilities, kDouble);
+  const Tensor draw = bernoulli(p.to(kFloat)).to(kDouble);
+  EXPECT_TRUE(equal(draw * (draw - 1), zeros({40003}, kDouble)));  // every draw is 0 or 1
+  for (int level = 0; level < 4; ++level) {
+    const Tensor picked = draw.slice(0, level, 40003, 4);
+    EXPECT_NEAR(picked.mean().item<double>(), levels[level], level == 0 || level == 3 ? 0.0 : 0.01) << level;
+  }
+  manual_seed(11);
+  EXPECT_TRUE(equal(bernoulli(p).to(kDouble), draw));  // the same uniforms in double
+}
+
 TEST(Creation, EyeIsTheIdentity) {
   Tensor e = eye(3);
   EXPECT_EQ(e.dtype(), kFloat);

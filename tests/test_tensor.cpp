@@ -512,6 +512,27 @@ TEST(Contiguous, LargeTransposesCopyTileByTileToTheSameValues) {
   }
 }
 
+TEST(Contiguous, ElementwiseOpsOnTransposedInputsMatchTheirContiguousCopies) {
+  // A large input read across its rows is copied first (read_across_rows in
+  // src/ops/op_helpers.h); results, in-place updates and dtype conversions must
+  // be those of the contiguous copy. 96 x 80: above the copy's threshold, not a
+  // multiple of the 16 x 16 blocks.
+  manual_seed(6);
+  const Tensor a = randn({80, 96}), b = randn({96, 80});
+  const Tensor at = a.t(), ac = a.t().contiguous();
+  EXPECT_TRUE(equal(at.exp(), ac.exp()));
+  EXPECT_TRUE(equal(at * 2, ac * 2));
+  EXPECT_TRUE(equal(at + b, ac + b));
+  EXPECT_TRUE(equal(b - at, b - ac));
+  EXPECT_TRUE(equal(at.to(kLong) + 0.5, ac.to(kLong) + 0.5));
+  Tensor target = a.clone();
+  target.t().mul_(3).add_(b);  // in place through the transposed view
+  EXPECT_TRUE(equal(target, a * 3 + b.t()));
+  const Tensor leaf = a.clone().requires_grad_();
+  (leaf.t().tanh() * b).sum().backward();
+  EXPECT_TRUE(allclose(leaf.grad(), ((1 - a.tanh().square()) * b.t()), 1e-6, 1e-7));
+}
+
 // ---- storage -------------------------------------------------------------------------------------------------
 TEST(Storage, DataIsSixtyFourByteAligned) {
   auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage->data) % 64 == 0; };

@@ -25,11 +25,27 @@ using autograd::forward_ad::tangent_of;
 // t when the backward will need it, else an undefined tensor (saves memory).
 inline Tensor save_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
 
-// t itself when already of dtype, else a converted copy that `holder` keeps alive:
-// no reference-count traffic in the common case (per-op overhead on tiny tensors).
+// Whether the elementwise loop would read t across its rows: t is contiguous
+// along its second-to-last dim but not its last (x.t()). Read row by row, every
+// element is on a new cache line: exp(x.t()) of 1024 x 1024 floats took 3.4 ms,
+// x.t() * 2 3.3 ms (libtorch: 0.57 and 0.09, its result keeping x.t()'s strides).
+// Copied first in blocks (Note [Tiled transposes]), then read in order: 0.97 and
+// 0.69 ms. Small tensors are read in place.
+inline bool read_across_rows(const Tensor& t) {
+  constexpr int64_t kMinimumCopied = 4096;
+  const int64_t d = t.dim();
+  return d >= 2 && t.numel() >= kMinimumCopied && t.stride(d - 2) == 1 && t.stride(d - 1) != 1 && t.size(d - 1) > 1 &&
+         t.size(d - 2) > 1;
+}
+
+// t as an elementwise loop's input: t itself when already of dtype (no
+// reference-count traffic: per-op overhead on tiny tensors), else a copy in
+// dtype that `holder` keeps alive; also a copy when the loop would read t across
+// its rows.
 inline const Tensor& as_dtype(const Tensor& t, ScalarType dtype, Tensor& holder) {
-  if (t.dtype() == dtype) return t;
-  holder = cast(t, dtype);
+  const bool across_rows = read_across_rows(t);
+  if (t.dtype() == dtype && !across_rows) return t;
+  holder = t.dtype() == dtype ? contiguous_raw(t) : cast(t, dtype);
   return holder;
 }
 

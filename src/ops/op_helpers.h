@@ -42,7 +42,7 @@ inline bool read_across_rows(const Tensor& t) {
 // reference-count traffic: per-op overhead on tiny tensors), else a copy in
 // dtype that `holder` keeps alive; also a copy when the loop would read t across
 // its rows.
-inline const Tensor& as_dtype(const Tensor& t, ScalarType dtype, Tensor& holder) {
+inline const Tensor& as_loop_input(const Tensor& t, ScalarType dtype, Tensor& holder) {
   const bool across_rows = read_across_rows(t);
   if (t.dtype() == dtype && !across_rows) return t;
   holder = t.dtype() == dtype ? contiguous_raw(t) : cast(t, dtype);
@@ -62,8 +62,8 @@ template <bool BoolOut = false, class Op>
 Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op& op) {
   Tensor out = empty_broadcast(a, b, BoolOut ? kBool : compute);
   Tensor a_holder, b_holder;
-  const Tensor& ac = as_dtype(a, compute, a_holder);
-  const Tensor& bc = as_dtype(b, compute, b_holder);
+  const Tensor& ac = as_loop_input(a, compute, a_holder);
+  const Tensor& bc = as_loop_input(b, compute, b_holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
@@ -77,7 +77,7 @@ template <bool BoolOut = false, class Op>
 Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op& op) {
   Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
   Tensor holder;
-  const Tensor& ac = as_dtype(a, compute, holder);
+  const Tensor& ac = as_loop_input(a, compute, holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
@@ -115,8 +115,8 @@ Tensor float_binary_map(const Tensor& a, const Tensor& b, const Op& op) {
   const bool in_place = is_reusable_gradient(a, b);
   Tensor out = in_place ? a : empty_broadcast(a, b, t);
   Tensor a_holder, b_holder;
-  const Tensor& ac = as_dtype(a, t, a_holder);
-  const Tensor& bc = as_dtype(b, t, b_holder);
+  const Tensor& ac = as_loop_input(a, t, a_holder);
+  const Tensor& bc = as_loop_input(b, t, b_holder);
   kernels::visit_floating(t, "binary op", [&](auto tag) {
     using T = decltype(tag);
     // Inlined into the kernel's loop, as float_unary_map's.
@@ -145,7 +145,7 @@ template <bool BoolOut = false, class Op>
 Tensor unary_map(const Tensor& a, ScalarType compute, const Op& op) {
   Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
   Tensor holder;
-  const Tensor& ac = as_dtype(a, compute, holder);
+  const Tensor& ac = as_loop_input(a, compute, holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
@@ -160,7 +160,7 @@ Tensor float_unary_map(const Tensor& a, const Op& op) {
   const ScalarType t = core::to_floating(a.dtype());
   Tensor out = empty(a.sizes(), t);
   Tensor holder;
-  const Tensor& ac = as_dtype(a, t, holder);
+  const Tensor& ac = as_loop_input(a, t, holder);
   kernels::visit_floating(t, "unary op", [&](auto tag) {
     using T = decltype(tag);
     // Inlined into the kernel's loop, so that an op made of arithmetic (the

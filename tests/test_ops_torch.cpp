@@ -3,7 +3,8 @@
 // (float64 to 1e-12, float32 to 1e-5 relative), shapes, dtypes (type promotion),
 // grad_fn names, gradients (float64, and float32 for the common ops) and error
 // messages must agree; where libtorch's output is a view of an input (or the
-// input itself), tensorgrad's must be one too, with the same strides and offset.
+// input itself), tensorgrad's must be one too, with the same strides and offset,
+// and where it is new memory, tensorgrad's must have its strides.
 #include <cmath>
 #include <ostream>
 #include <random>
@@ -87,7 +88,8 @@ double tolerance(ScalarType t) { return t == kDouble ? 1e-12 : 1e-5; }
 // Where libtorch's output shares memory with one of its inputs (a view, or the
 // input itself), tensorgrad's must share memory with the same input, with the
 // same sizes, strides, contiguity and storage offset (relative to the input's:
-// to_torch copies an input's memory from its first element).
+// to_torch copies an input's memory from its first element). Otherwise it must
+// be new memory with libtorch's strides.
 ::testing::AssertionResult same_view(const Tensor& got, const torch::Tensor& expected, const std::vector<Tensor>& tg_in,
                                      const std::vector<torch::Tensor>& torch_in) {
   if (!got.defined() || !expected.defined() || expected.numel() == 0) return ::testing::AssertionSuccess();
@@ -115,6 +117,12 @@ double tolerance(ScalarType t) { return t == kDouble ? 1e-12 : 1e-5; }
     if (tg_in[i].defined() && got.numel() > 0 && got.is_view_of(tg_in[i]))
       return ::testing::AssertionFailure() << "tensorgrad's output shares memory with input " << i
                                            << ", libtorch's is a copy";
+  // New memory is laid out as libtorch lays it out (Note [Elementwise output
+  // layout]: an op on x.t() gives a transposed result); a size-1 dim's stride is
+  // never used to step, so it may differ.
+  for (int64_t d = 0; d < got.dim(); ++d)
+    if (got.size(d) != 1 && got.stride(d) != expected.stride(d))
+      return ::testing::AssertionFailure() << "strides " << got.strides() << " vs libtorch " << expected.strides();
   return ::testing::AssertionSuccess();
 }
 

@@ -45,6 +45,10 @@ Tensor empty(IntArrayRef size, const TensorOptions& options = {});
 Tensor zeros(IntArrayRef size, const TensorOptions& options = {});
 Tensor ones(IntArrayRef size, const TensorOptions& options = {});
 Tensor full(IntArrayRef size, const Scalar& fill_value, const TensorOptions& options = {});
+// The *_like functions, clone and to(dtype) keep a dense t's strides (libtorch's
+// memory format "preserve": zeros_like(x.t()) is transposed); any other t gives a
+// contiguous result. Elementwise ops lay their results out in the dim order of
+// their inputs' strides, as libtorch's (exp(x.t()) is transposed).
 Tensor empty_like(const Tensor& t, const TensorOptions& options = {});
 Tensor zeros_like(const Tensor& t, const TensorOptions& options = {});
 Tensor ones_like(const Tensor& t, const TensorOptions& options = {});

@@ -1,5 +1,7 @@
 #include "kernels/elementwise.h"
 
+#include <utility>
+
 namespace tg::kernels::detail {
 
 void broadcast_strides(const Tensor& t, IntArrayRef shape, int64_t* out) {
@@ -8,6 +10,16 @@ void broadcast_strides(const Tensor& t, IntArrayRef shape, int64_t* out) {
   for (int64_t d = 0; d < nd; ++d) {
     int64_t src = d - (nd - td);
     out[d] = (src < 0 || t.sizes()[src] == 1) ? 0 : t.strides()[src];
+  }
+}
+
+void order_by_output_strides(int ndim, int64_t* sizes, int64_t* const* strides, int nops) {
+  // Insertion sort, stable: dims of equal output stride (size 1) keep their order.
+  for (int i = 1; i < ndim; ++i) {
+    for (int d = i; d > 0 && strides[0][d - 1] < strides[0][d]; --d) {
+      std::swap(sizes[d - 1], sizes[d]);
+      for (int k = 0; k < nops; ++k) std::swap(strides[k][d - 1], strides[k][d]);
+    }
   }
 }
 

@@ -26,6 +26,11 @@ namespace detail {
 
 // Strides (in elements) of `t` broadcast to `shape` (0 along broadcast dims).
 void broadcast_strides(const Tensor& t, IntArrayRef shape, int64_t* out);
+// Reorders the dims so that the output's (operand 0's) strides decrease: a loop
+// over an output laid out in another dim order (Note [Elementwise output layout]
+// in ops/elementwise_layout.cpp, an in-place op on x.t()) then walks its memory in
+// order, and coalesce can merge the dims its inputs share that order in.
+void order_by_output_strides(int ndim, int64_t* sizes, int64_t* const* strides, int nops);
 // Merges dims where all operands' strides allow it; drops size-1 dims. Shape and
 // strides are stored innermost-last; returns the new number of dims.
 int coalesce(int ndim, int64_t* sizes, int64_t* const* strides, int nops);
@@ -126,6 +131,7 @@ void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor,
     for (int d = 0; d < ndim; ++d) sizes[d] = out.sizes()[d];
     int64_t* sp[N];
     for (int k = 0; k < N; ++k) sp[k] = strides[k];
+    if (!out.is_contiguous()) detail::order_by_output_strides(ndim, sizes, sp, N);
     ndim = detail::coalesce(ndim, sizes, sp, N);
   }
   constexpr size_t elem[N] = {sizeof(Out), sizeof(In)...};

@@ -52,7 +52,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
            condition.dtype());
   const ScalarType t = result_type(a, b);
   DimVector shape = core::broadcast_shapes(condition.sizes(), core::broadcast_shapes(a.sizes(), b.sizes()));
-  Tensor out = empty(shape, t);
+  Tensor out = empty_elementwise(shape, t, {&condition, &a, &b});
   kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
     const Tensor ac = cast(a, t), bc = cast(b, t);
@@ -147,8 +147,8 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return extremum<false>(a, b, 
 bool equal(const Tensor& a, const Tensor& b) {
   if (!a.sizes().equals(b.sizes())) return false;
   if (a.dtype() != b.dtype()) return false;
-  Tensor e = eq(a, b);
-  const bool* p = contiguous_raw(e).data_ptr<bool>();
+  const Tensor e = contiguous_raw(eq(a, b));
+  const bool* p = e.data_ptr<bool>();
   for (int64_t i = 0; i < e.numel(); ++i)
     if (!p[i]) return false;
   return true;

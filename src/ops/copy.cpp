@@ -81,7 +81,7 @@ void copy_raw(const Tensor& dst, const Tensor& src) {
 
 Tensor cast(const Tensor& t, ScalarType dtype) {
   if (t.dtype() == dtype) return t;
-  Tensor out = empty(t.sizes(), dtype);
+  Tensor out = empty_elementwise(t.sizes(), dtype, {&t});
   copy_raw(out, t);
   return out;
 }
@@ -176,20 +176,33 @@ template int Tensor::item<int>() const;
 template bool Tensor::item<bool>() const;
 
 // ---- differentiable copies -------------------------------------------------------------------
-Tensor clone(const Tensor& a) {
-  Tensor out = ops::empty(a.sizes(), a.dtype());
+namespace {
+// out (a new tensor of a's shape and dtype) = a, recorded as libtorch's clone.
+template <class Tangent>
+Tensor copy_recorded(const Tensor& a, Tensor out, const Tangent& tangent) {
   ops::copy_raw(out, a);
-  if (ops::needs_tangent(a)) ops::set_tangent(out, a, [](const Tensor& t) { return tg::clone(t); });
+  if (ops::needs_tangent(a)) ops::set_tangent(out, a, tangent);
   if (autograd::needs_record(a)) {
     auto node = autograd::make_node("CloneBackward0", [](Node&, const Tensor& g) -> variable_list { return {g}; }, a);
     autograd::set_history(out, node);
   }
   return out;
 }
+}  // namespace
+
+// libtorch's default memory format, preserve: a dense a's copy has its strides
+// (Note [Elementwise output layout]).
+Tensor clone(const Tensor& a) {
+  return copy_recorded(a, ops::empty_elementwise(a.sizes(), a.dtype(), {&a}),
+                       [](const Tensor& t) { return tg::clone(t); });
+}
 
 Tensor Tensor::clone() const { return tg::clone(*this); }
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : tg::clone(*this); }
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  return copy_recorded(*this, ops::empty(sizes(), dtype()), [](const Tensor& t) { return t.contiguous(); });
+}
 
 Tensor Tensor::to(ScalarType dtype, bool, bool copy) const {
   if (dtype == this->dtype() && !copy) return *this;

@@ -132,14 +132,39 @@ namespace {
 TensorOptions like(const Tensor& t, const TensorOptions& options) {
   return options.has_dtype() ? options : options.dtype(t.dtype());
 }
+
+
+// make(sizes, options) laid out as t, as libtorch's default memory format for the
+// *_like functions, preserve: a dense t's result has t's strides (x.t()'s is
+// transposed); any other t's is contiguous. Random values are drawn in memory
+// order either way.
+template <class Make>
+Tensor made_like(const Tensor& t, const TensorOptions& o, const Make& make) {
+  const TensorOptions options = like(t, o);
+  if (t.is_contiguous() || !ops::is_non_overlapping_and_dense(t)) return make(t.sizes(), options);
+  const Tensor contiguous = make(t.sizes(), options.requires_grad(false));
+  return finish(ops::alias(contiguous, t.sizes(), t.strides(), 0), options);
+}
 }  // namespace
 
-Tensor empty_like(const Tensor& t, const TensorOptions& o) { return empty(t.sizes(), like(t, o)); }
-Tensor zeros_like(const Tensor& t, const TensorOptions& o) { return zeros(t.sizes(), like(t, o)); }
-Tensor ones_like(const Tensor& t, const TensorOptions& o) { return ones(t.sizes(), like(t, o)); }
-Tensor full_like(const Tensor& t, const Scalar& v, const TensorOptions& o) { return full(t.sizes(), v, like(t, o)); }
-Tensor rand_like(const Tensor& t, const TensorOptions& o) { return rand(t.sizes(), like(t, o)); }
-Tensor randn_like(const Tensor& t, const TensorOptions& o) { return randn(t.sizes(), like(t, o)); }
+Tensor empty_like(const Tensor& t, const TensorOptions& o) {
+  return made_like(t, o, [](IntArrayRef s, const TensorOptions& opt) { return empty(s, opt); });
+}
+Tensor zeros_like(const Tensor& t, const TensorOptions& o) {
+  return made_like(t, o, [](IntArrayRef s, const TensorOptions& opt) { return zeros(s, opt); });
+}
+Tensor ones_like(const Tensor& t, const TensorOptions& o) {
+  return made_like(t, o, [](IntArrayRef s, const TensorOptions& opt) { return ones(s, opt); });
+}
+Tensor full_like(const Tensor& t, const Scalar& v, const TensorOptions& o) {
+  return made_like(t, o, [&v](IntArrayRef s, const TensorOptions& opt) { return full(s, v, opt); });
+}
+Tensor rand_like(const Tensor& t, const TensorOptions& o) {
+  return made_like(t, o, [](IntArrayRef s, const TensorOptions& opt) { return rand(s, opt); });
+}
+Tensor randn_like(const Tensor& t, const TensorOptions& o) {
+  return made_like(t, o, [](IntArrayRef s, const TensorOptions& opt) { return randn(s, opt); });
+}
 
 // ---- random ----------------------------------------------------------------------------
 Tensor rand(IntArrayRef size, const TensorOptions& options) {

@@ -25,34 +25,56 @@ using autograd::forward_ad::tangent_of;
 // t when the backward will need it, else an undefined tensor (saves memory).
 inline Tensor save_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
 
-// Whether the elementwise loop would read t across its rows: t is contiguous
-// along its second-to-last dim but not its last (x.t()). Read row by row, every
-// element is on a new cache line: exp(x.t()) of 1024 x 1024 floats took 3.4 ms,
-// x.t() * 2 3.3 ms (libtorch: 0.57 and 0.09, its result keeping x.t()'s strides).
-// Copied first in blocks (Note [Tiled transposes]), then read in order: 0.97 and
-// 0.69 ms. Small tensors are read in place.
-inline bool read_across_rows(const Tensor& t) {
+// Whether the elementwise loop writing `out` would read t across its rows: t is
+// contiguous along out's second-fastest dim but not along its fastest (x.t() + y,
+// whose result is contiguous like y: Note [Elementwise output layout]). Read row
+// by row, every element is on a new cache line: exp(x.t()) of 1024 x 1024 floats
+// into a contiguous out took 3.4 ms. Copied first in blocks into out's layout
+// (Note [Tiled transposes]), then read in order: 0.97 ms. Small tensors are read
+// in place.
+inline bool read_across_rows(const Tensor& t, const Tensor& out) {
   constexpr int64_t kMinimumCopied = 4096;
-  const int64_t d = t.dim();
-  return d >= 2 && t.numel() >= kMinimumCopied && t.stride(d - 2) == 1 && t.stride(d - 1) != 1 && t.size(d - 1) > 1 &&
-         t.size(d - 2) > 1;
+  const int64_t nd = t.dim();
+  if (nd < 2 || t.numel() < kMinimumCopied || (t.is_contiguous() && out.is_contiguous())) return false;
+  // A broadcast t (another shape) is judged by its own last two dims.
+  if (!t.sizes().equals(out.sizes()))
+    return out.is_contiguous() && t.stride(nd - 2) == 1 && t.stride(nd - 1) != 1 && t.size(nd - 1) > 1 &&
+           t.size(nd - 2) > 1;
+  // out's fastest and second-fastest dims of size > 1.
+  int64_t fastest = -1, second = -1;
+  for (int64_t d = nd - 1; d >= 0; --d) {
+    if (out.size(d) == 1) continue;
+    if (fastest < 0 || out.stride(d) < out.stride(fastest)) {
+      second = fastest;
+      fastest = d;
+    } else if (second < 0 || out.stride(d) < out.stride(second)) {
+      second = d;
+    }
+  }
+  return second >= 0 && t.stride(second) == 1 && t.stride(fastest) != 1;
 }
 
 // t as an elementwise loop's input: t itself when already of dtype (no
 // reference-count traffic: per-op overhead on tiny tensors), else a copy in
-// dtype that `holder` keeps alive; also a copy when the loop would read t across
-// its rows.
-inline const Tensor& as_loop_input(const Tensor& t, ScalarType dtype, Tensor& holder) {
-  const bool across_rows = read_across_rows(t);
+// dtype that `holder` keeps alive; also a copy, in out's layout, when the loop
+// would read t across its rows.
+inline const Tensor& as_loop_input(const Tensor& t, ScalarType dtype, const Tensor& out, Tensor& holder) {
+  const bool across_rows = read_across_rows(t, out);
   if (t.dtype() == dtype && !across_rows) return t;
-  holder = t.dtype() == dtype ? contiguous_raw(t) : cast(t, dtype);
+  if (across_rows) {
+    holder = t.sizes().equals(out.sizes()) ? empty_elementwise(out.sizes(), dtype, {&out}) : empty(t.sizes(), dtype);
+    copy_raw(holder, t);
+  } else {
+    holder = cast(t, dtype);
+  }
   return holder;
 }
 
-// A new tensor of the broadcast shape of a and b (no broadcasting work when they match).
+// A new tensor of the broadcast shape of a and b (no broadcasting work when they
+// match), laid out as Note [Elementwise output layout].
 inline Tensor empty_broadcast(const Tensor& a, const Tensor& b, ScalarType dtype) {
-  if (a.sizes() == b.sizes()) return empty(a.sizes(), dtype);
-  return empty(core::broadcast_shapes(a.sizes(), b.sizes()), dtype);
+  if (a.sizes() == b.sizes()) return empty_elementwise(a.sizes(), dtype, {&a, &b});
+  return empty_elementwise(core::broadcast_shapes(a.sizes(), b.sizes()), dtype, {&a, &b});
 }
 
 // out = op(a, b) elementwise with broadcasting, computed in `compute`; the
@@ -62,8 +84,8 @@ template <bool BoolOut = false, class Op>
 Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op& op) {
   Tensor out = empty_broadcast(a, b, BoolOut ? kBool : compute);
   Tensor a_holder, b_holder;
-  const Tensor& ac = as_loop_input(a, compute, a_holder);
-  const Tensor& bc = as_loop_input(b, compute, b_holder);
+  const Tensor& ac = as_loop_input(a, compute, out, a_holder);
+  const Tensor& bc = as_loop_input(b, compute, out, b_holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
@@ -75,9 +97,9 @@ Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op
 // out = op(a, s) with a scalar operand, which the loop keeps in a register.
 template <bool BoolOut = false, class Op>
 Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op& op) {
-  Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
+  Tensor out = empty_elementwise(a.sizes(), BoolOut ? kBool : compute, {&a});
   Tensor holder;
-  const Tensor& ac = as_loop_input(a, compute, holder);
+  const Tensor& ac = as_loop_input(a, compute, out, holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
@@ -115,8 +137,8 @@ Tensor float_binary_map(const Tensor& a, const Tensor& b, const Op& op) {
   const bool in_place = is_reusable_gradient(a, b);
   Tensor out = in_place ? a : empty_broadcast(a, b, t);
   Tensor a_holder, b_holder;
-  const Tensor& ac = as_loop_input(a, t, a_holder);
-  const Tensor& bc = as_loop_input(b, t, b_holder);
+  const Tensor& ac = as_loop_input(a, t, out, a_holder);
+  const Tensor& bc = as_loop_input(b, t, out, b_holder);
   kernels::visit_floating(t, "binary op", [&](auto tag) {
     using T = decltype(tag);
     // Inlined into the kernel's loop, as float_unary_map's.
@@ -143,9 +165,9 @@ bool scalar_map_over_gradient(const Tensor& g, const Scalar& s, const Op& op) {
 // out = op(a) elementwise, a converted to `compute` first.
 template <bool BoolOut = false, class Op>
 Tensor unary_map(const Tensor& a, ScalarType compute, const Op& op) {
-  Tensor out = empty(a.sizes(), BoolOut ? kBool : compute);
+  Tensor out = empty_elementwise(a.sizes(), BoolOut ? kBool : compute, {&a});
   Tensor holder;
-  const Tensor& ac = as_loop_input(a, compute, holder);
+  const Tensor& ac = as_loop_input(a, compute, out, holder);
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
@@ -158,9 +180,9 @@ Tensor unary_map(const Tensor& a, ScalarType compute, const Op& op) {
 template <class Op>
 Tensor float_unary_map(const Tensor& a, const Op& op) {
   const ScalarType t = core::to_floating(a.dtype());
-  Tensor out = empty(a.sizes(), t);
+  Tensor out = empty_elementwise(a.sizes(), t, {&a});
   Tensor holder;
-  const Tensor& ac = as_loop_input(a, t, holder);
+  const Tensor& ac = as_loop_input(a, t, out, holder);
   kernels::visit_floating(t, "unary op", [&](auto tag) {
     using T = decltype(tag);
     // Inlined into the kernel's loop, so that an op made of arithmetic (the

@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the op implementations (not public API).
+#include <initializer_list>
+
 #include "autograd/autograd_meta.h"
 #include "tensorgrad/ops.h"
 
@@ -16,6 +18,16 @@ bool is_non_overlapping_and_dense(const Tensor& t);
 // A new uninitialised tensor with t's sizes, strides and dtype (t must be
 // non-overlapping and dense).
 Tensor empty_like_layout(const Tensor& t);
+// empty_elementwise for inputs not all contiguous.
+Tensor empty_in_inputs_order(IntArrayRef shape, ScalarType dtype, std::initializer_list<const Tensor*> inputs);
+// A new uninitialised tensor of `shape` and dtype for an elementwise op's result,
+// laid out in the dim order of the inputs' strides (Note [Elementwise output
+// layout]); contiguous when the inputs are (checked inline: per-op overhead).
+inline Tensor empty_elementwise(IntArrayRef shape, ScalarType dtype, std::initializer_list<const Tensor*> inputs) {
+  for (const Tensor* t : inputs)
+    if (!t->is_contiguous()) return empty_in_inputs_order(shape, dtype, inputs);
+  return empty(shape, dtype);
+}
 // A tensor sharing t's storage with the given geometry; records nothing.
 Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t storage_offset);
 // t converted to dtype without recording (t itself when already of that dtype).

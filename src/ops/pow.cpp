@@ -94,7 +94,8 @@ Tensor pow(const Scalar& base, const Tensor& exponent) {
   Tensor out = kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
     const T b = base.to<T>();
-    return unary_map(exponent, t, [b](auto y) { return pow_op(static_cast<decltype(y)>(b), y); });
+    // Contiguous whatever the exponent's layout, as libtorch's pow.Scalar.
+    return unary_map(contiguous_raw(exponent), t, [b](auto y) { return pow_op(static_cast<decltype(y)>(b), y); });
   });
   if (needs_tangent(exponent)) set_tangent(out, exponent, [&](const Tensor& t) {
     const double b = base.toDouble();

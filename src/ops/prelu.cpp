@@ -31,8 +31,9 @@ Tensor prelu(const Tensor& a, const Tensor& weight) {
   Tensor out;
   {
     AutoGradMode no_grad(false);
-    Tensor w = channel_weight(weight, ndim);
-    out = where(a > 0, a, a * w);
+    // Contiguous, as libtorch's prelu_cpu makes it whatever a's layout.
+    const Tensor x = contiguous_raw(a), w = channel_weight(weight, ndim);
+    out = where(x > 0, x, x * w);
   }
   if (needs_record(a, weight)) {
     DimVector w_shape(weight.sizes());

@@ -292,7 +292,7 @@ Tensor logical_not(const Tensor& a) {
 Tensor Tensor::operator~() const {
   TG_CHECK_TYPE(dtype() == kBool || dtype() == kLong, "bitwise_not_cpu not implemented for '", dtype(), "'");
   if (dtype() == kBool) return logical_not(*this);
-  Tensor out = ops::empty(sizes(), kLong);
+  Tensor out = ops::empty_elementwise(sizes(), kLong, {this});
   kernels::map<int64_t, int64_t>(out, [](int64_t x) { return ~x; }, *this);
   return out;
 }

@@ -151,8 +151,8 @@ Tensor reshape(const Tensor& a, IntArrayRef shape) {
     record_view("ReshapeAliasBackward0", a, out, [in_shape](const Tensor& g) { return g.reshape(in_shape); });
     return out;
   }
-  // Not expressible as a view: copy, as libtorch (clone + _unsafe_view).
-  Tensor copy = tg::clone(a);
+  // Not expressible as a view: copy, as libtorch (a contiguous clone + _unsafe_view).
+  Tensor copy = a.contiguous();
   Tensor out = make_view(copy, sizes, core::contiguous_strides(sizes), 0);
   if (needs_tangent(copy)) set_view_tangent(out, copy);
   if (needs_record(copy)) {

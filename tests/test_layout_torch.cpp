@@ -16,14 +16,7 @@
 
 namespace {
 
-torch::Tensor to_torch(const tg::Tensor& t) {
-  const tg::Tensor c = t.contiguous();
-  const torch::ScalarType type = c.dtype() == tg::kFloat    ? torch::kFloat
-                                 : c.dtype() == tg::kDouble ? torch::kDouble
-                                 : c.dtype() == tg::kLong   ? torch::kLong
-                                                            : torch::kBool;
-  return torch::from_blob(c.data_ptr(), c.sizes().vec(), type).clone();
-}
+using tg::testing::to_torch;
 
 // Same sizes, dtype and values (floating ones to a few ulp: exp, tanh and gelu
 // are not libtorch's bit for bit), and the same strides along every dim longer

@@ -14,24 +14,14 @@
 #include <vector>
 
 #include "support/test_support.h"
+#include "support/torch_support.h"
 
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 
-torch::ScalarType torch_type(tg::ScalarType t) {
-  return t == tg::kFloat    ? torch::kFloat
-         : t == tg::kDouble ? torch::kDouble
-         : t == tg::kLong   ? torch::kLong
-                            : torch::kBool;
-}
-
-// The same elements, bit for bit.
-torch::Tensor to_torch(const tg::Tensor& t) {
-  const tg::Tensor c = t.contiguous();
-  return torch::from_blob(c.data_ptr(), c.sizes().vec(), torch_type(c.dtype())).clone();
-}
+using tg::testing::to_torch;
 
 tg::Tensor from_values(const std::vector<double>& v, tg::ScalarType dtype) {
   return tg::tensor(v, tg::kDouble).to(dtype);
@@ -43,7 +33,7 @@ tg::Tensor from_values(const std::vector<double>& v, tg::ScalarType dtype) {
                                      bool any_zero_sign = false) {
   if (got.sizes().vec() != expected.sizes().vec())
     return ::testing::AssertionFailure() << "shape " << got.sizes() << " vs libtorch " << expected.sizes();
-  if (torch_type(got.dtype()) != expected.scalar_type())
+  if (to_torch(got.dtype()) != expected.scalar_type())
     return ::testing::AssertionFailure() << "dtype " << got.dtype() << " vs libtorch " << expected.scalar_type();
   const torch::Tensor ours = to_torch(got), theirs = expected.contiguous();
   const int64_t size = ours.element_size();
@@ -337,12 +327,12 @@ TEST(VectorisedSelects, BoolLoadsAndStoresMatchLibtorch) {
     const tg::Tensor mask = x.to(tg::kBool);
     const torch::Tensor tmask = tx.to(torch::kBool);
     EXPECT_TRUE(same_bits(mask, tmask));
-    EXPECT_TRUE(same_bits(mask.to(dtype), tmask.to(torch_type(dtype))));
+    EXPECT_TRUE(same_bits(mask.to(dtype), tmask.to(to_torch(dtype))));
     EXPECT_TRUE(same_bits(x > 0, tx > 0));
     EXPECT_TRUE(same_bits(x * mask, tx * tmask));
     // A strided bool source (the copy kernel's other loops).
     EXPECT_TRUE(same_bits(mask.reshape({1, n}).expand({3, n}).t().to(dtype),
-                          tmask.reshape({1, n}).expand({3, n}).t().to(torch_type(dtype))));
+                          tmask.reshape({1, n}).expand({3, n}).t().to(to_torch(dtype))));
   }
   const tg::Tensor mask = from_values(v, tg::kFloat) > 0;
   const torch::Tensor tmask = to_torch(mask);

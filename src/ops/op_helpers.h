@@ -112,11 +112,14 @@ Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op
 // Whether a backward formula may write its result over the incoming gradient g
 // (Note [Reusing gradient buffers]): nothing else can see g — the engine's buffer
 // alone holds it, no view shares its storage, it carries no graph — and it has
-// the layout and dtype of the result, computed elementwise with `other`.
+// the layout and dtype of the result, computed elementwise with `other` (both
+// contiguous, or both dense with the same strides: Note [Elementwise output
+// layout]).
 inline bool is_reusable_gradient(const Tensor& g, const Tensor& other) {
   return g.use_count() == 1 && g.unsafeGetTensorImpl()->storage.use_count() == 1 && !autograd::requires_grad(g) &&
-         g.is_floating_point() && g.dtype() == other.dtype() && g.is_contiguous() && other.is_contiguous() &&
-         g.sizes().equals(other.sizes());
+         g.is_floating_point() && g.dtype() == other.dtype() && g.sizes().equals(other.sizes()) &&
+         ((g.is_contiguous() && other.is_contiguous()) ||
+          (g.strides().equals(other.strides()) && is_non_overlapping_and_dense(g)));
 }
 
 // binary_map restricted to floating types, for the fused backward formulas:

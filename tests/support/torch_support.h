@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "tensorgrad/scalar_type.h"
+#include "tensorgrad/tensor.h"
 
 namespace tg::testing {
 
@@ -15,6 +16,17 @@ inline ScalarType from_torch(torch::ScalarType t) {
     case torch::kBool: return kBool;
     default: return ScalarType::Undefined;
   }
+}
+
+// libtorch's dtype for a tensorgrad dtype.
+inline torch::ScalarType to_torch(ScalarType t) {
+  return t == kFloat ? torch::kFloat : t == kDouble ? torch::kDouble : t == kLong ? torch::kLong : torch::kBool;
+}
+
+// A libtorch tensor holding t's elements, bit for bit (contiguous, its own memory).
+inline torch::Tensor to_torch(const Tensor& t) {
+  const Tensor c = t.contiguous();
+  return torch::from_blob(c.data_ptr(), c.sizes().vec(), to_torch(c.dtype())).clone();
 }
 
 }  // namespace tg::testing

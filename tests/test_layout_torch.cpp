@@ -110,6 +110,23 @@ std::vector<Case> cases() {
       LAYOUT_CASE("b.slice(1, 0, 6, 2) * 2", b.slice(1, 0, 6, 2) * 2),
       LAYOUT_CASE("a.t().slice(0, 0, 5, 2) * 2", a.t().slice(0, 0, 5, 2) * 2),
       LAYOUT_CASE("expanded column * 2", b.select(1, 0).unsqueeze(1).expand({5, 6}) * 2),
+      // Reductions read a dense input in memory order (Note [Reducing in memory
+      // order]); their results are contiguous, indices count logical positions.
+      LAYOUT_CASE("a.t().sum()", a.t().sum()),
+      LAYOUT_CASE("a.t().sum(0)", a.t().sum(0)),
+      LAYOUT_CASE("a.t().sum(1, keepdim)", a.t().sum(1, true)),
+      LAYOUT_CASE("a.t().mean(1)", a.t().mean(1)),
+      LAYOUT_CASE("a.t().amax(0)", a.t().amax(0)),
+      LAYOUT_CASE("a.t().argmax()", a.t().argmax()),
+      LAYOUT_CASE("a.t().argmin(1)", a.t().argmin(1)),
+      LAYOUT_CASE("max(a.t(), 0) indices", std::get<1>(a.t().max(0))),
+      LAYOUT_CASE("a.t().logsumexp(1)", a.t().logsumexp(1)),
+      LAYOUT_CASE("c.permute(2, 0, 1).sum(1)", c.permute({2, 0, 1}).sum(1)),
+      LAYOUT_CASE("c.permute(2, 0, 1).sum({0, 2})", c.permute({2, 0, 1}).sum(std::vector<int64_t>{0, 2})),
+      LAYOUT_CASE("c.permute(1, 2, 0).sum(0)", c.permute({1, 2, 0}).sum(0)),
+      LAYOUT_CASE("c.permute(2, 1, 0).amax(1)", c.permute({2, 1, 0}).amax(1)),
+      LAYOUT_CASE("c.permute(2, 1, 0).argmax()", c.permute({2, 1, 0}).argmax()),
+      LAYOUT_CASE("d.permute(2, 1, 0).sum(2)", d.permute({2, 1, 0}).sum(2)),
       // The *_like functions keep a dense input's layout.
       LAYOUT_CASE("zeros_like(a.t())", L::zeros_like(a.t())),
       LAYOUT_CASE("ones_like(c.permute(2, 0, 1))", L::ones_like(c.permute({2, 0, 1}))),

@@ -26,8 +26,13 @@ struct ReducedSpan {
 };
 ReducedSpan reduced_span(const Tensor& x, uint64_t mask);
 
+// The shapes of a reduction of x over `mask` (input and layout left empty).
+ReduceLayout reduced_shapes(const Tensor& x, uint64_t mask);
+
 // Arranges x so that the dims in `mask` form the middle extent, copying only when
-// they are not already adjacent (reduced_span(x, mask).block) in a contiguous tensor.
+// they are not already adjacent (reduced_span(x, mask).block) in a contiguous
+// tensor, or in a dense x read in memory order (Note [Reducing in memory order]:
+// several reduced dims are then taken in memory order).
 ReduceLayout plan_reduction(const Tensor& x, uint64_t mask);
 
 // out[o, i] = sum_r in[o, r, i], accumulated in T (out is [outer, inner]).

@@ -92,6 +92,8 @@ Tensor reduce_mean(const Tensor& x, IntArrayRef dims, bool keepdim, optional<Sca
 // Values (and indices) of the extremum over `mask`.
 template <bool Max>
 std::pair<Tensor, Tensor> extremum_impl(const Tensor& x, uint64_t mask, bool keepdim, bool want_indices) {
+  // Indices are wanted over one dim only (argmax() flattens x first), so reading
+  // x in memory order (Note [Reducing in memory order]) leaves them as they are.
   kernels::ReduceLayout L = kernels::plan_reduction(x, mask);
   DimVector shape = keepdim ? L.kept_shape : L.out_shape;
   Tensor values = empty(shape, x.dtype());
@@ -241,19 +243,19 @@ Tensor logsumexp(const Tensor& a, IntArrayRef dim, bool keepdim) {
   {
     // Shift by the maximum so exp never overflows (stable for logits of 1e4).
     AutoGradMode no_grad(false);
-    Tensor m = a.numel() == 0 ? zeros(kernels::plan_reduction(x, mask).kept_shape, x.dtype())
+    Tensor m = a.numel() == 0 ? zeros(kernels::reduced_shapes(x, mask).kept_shape, x.dtype())
                               : extremum_impl<true>(x, mask, true, false).first;
     m = where(isfinite(m), m, 0);
     Tensor s = sum_impl(exp(x - m), mask, true, x.dtype());
     out = log(s) + m;
-    if (!keepdim) out = out.reshape(kernels::plan_reduction(x, mask).out_shape);
+    if (!keepdim) out = out.reshape(kernels::reduced_shapes(x, mask).out_shape);
   }
   if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) {
-    Tensor kept_out = out.reshape(kernels::plan_reduction(x, mask).kept_shape);
+    Tensor kept_out = out.reshape(kernels::reduced_shapes(x, mask).kept_shape);
     return (t * exp(a - kept_out)).sum(dim, keepdim);
   });
   if (needs_record(a)) {
-    DimVector kept = kernels::plan_reduction(x, mask).kept_shape;
+    DimVector kept = kernels::reduced_shapes(x, mask).kept_shape;
     auto node = make_node("LogsumexpBackward0", [kept](Node& n, const Tensor& g) -> variable_list {
       return {restore_dims(g, kept) * exp(n.saved(0) - restore_dims(n.saved(1), kept))};
     }, a);

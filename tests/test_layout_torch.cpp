@@ -127,6 +127,21 @@ std::vector<Case> cases() {
       LAYOUT_CASE("c.permute(2, 1, 0).amax(1)", c.permute({2, 1, 0}).amax(1)),
       LAYOUT_CASE("c.permute(2, 1, 0).argmax()", c.permute({2, 1, 0}).argmax()),
       LAYOUT_CASE("d.permute(2, 1, 0).sum(2)", d.permute({2, 1, 0}).sum(2)),
+      // Elementwise losses (reduction none) too; binary_cross_entropy_with_logits
+      // builds its loss on 1 - target.
+      LAYOUT_CASE("bce(sigmoid(a.t()), sigmoid(b))",
+                  L::nn::functional::binary_cross_entropy(
+                      a.t().sigmoid(), b.sigmoid(), L::nn::functional::BinaryCrossEntropyFuncOptions().reduction(L::kNone))),
+      LAYOUT_CASE("bce(sigmoid(b), sigmoid(a.t()))",
+                  L::nn::functional::binary_cross_entropy(
+                      b.sigmoid(), a.t().sigmoid(), L::nn::functional::BinaryCrossEntropyFuncOptions().reduction(L::kNone))),
+      LAYOUT_CASE("bce_with_logits(a.t(), sigmoid(b))",
+                  L::nn::functional::binary_cross_entropy_with_logits(
+                      a.t(), b.sigmoid(), L::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().reduction(L::kNone))),
+      LAYOUT_CASE("bce_with_logits(b, sigmoid(a.t()))",
+                  L::nn::functional::binary_cross_entropy_with_logits(
+                      b, a.t().sigmoid(), L::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().reduction(L::kNone))),
+      LAYOUT_CASE("mse_loss(a.t(), b)", L::nn::functional::mse_loss(a.t(), b, L::nn::functional::MSELossFuncOptions().reduction(L::kNone))),
       // The *_like functions keep a dense input's layout.
       LAYOUT_CASE("zeros_like(a.t())", L::zeros_like(a.t())),
       LAYOUT_CASE("ones_like(c.permute(2, 0, 1))", L::ones_like(c.permute({2, 0, 1}))),

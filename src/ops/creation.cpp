@@ -133,7 +133,6 @@ TensorOptions like(const Tensor& t, const TensorOptions& options) {
   return options.has_dtype() ? options : options.dtype(t.dtype());
 }
 
-
 // make(sizes, options) laid out as t, as libtorch's default memory format for the
 // *_like functions, preserve: a dense t's result has t's strides (x.t()'s is
 // transposed); any other t's is contiguous. Random values are drawn in memory

@@ -98,7 +98,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
   TG_CHECK_TYPE(input.is_floating_point(), "\"binary_cross_entropy\" not implemented for '", dtype, "'");
   TG_CHECK(target.dtype() == dtype, "Found dtype ", target.dtype(), " but expected ", dtype);
   const Reduction red = reduction_of(options.reduction());
-  Tensor loss = empty(input.sizes(), dtype);
+  // Laid out as libtorch's (Note [Elementwise output layout]: input's, then target's).
+  Tensor loss = empty_elementwise(input.sizes(), dtype, {&input, &target});
   kernels::visit_floating(dtype, "binary_cross_entropy", [&](auto tag) {
     using T = decltype(tag);
     const Tensor xc = contiguous_raw(input);
@@ -111,7 +112,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
         [](T x, T t, T w) {
           return ((t - T(1)) * std::max(std::log(T(1) - x), T(-100)) - t * std::max(std::log(x), T(-100))) * w;
         },
-        xc, target, or_one(weight, dtype));
+        input, target, or_one(weight, dtype));
   });
   Tensor out = reduce(loss, red);
   if (needs_record(input, target)) {
@@ -184,7 +185,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   if (weight.defined()) check_broadcasts_to(input.sizes(), weight.sizes(), input.sizes());
   const Reduction red = reduction_of(options.reduction());
   const bool has_pos = pos_weight.defined();
-  Tensor loss = empty(input.sizes(), dtype);
+  // Laid out as libtorch's, which builds the loss on 1 - target: target's layout, then input's.
+  Tensor loss = empty_elementwise(input.sizes(), dtype, {&target, &input});
   kernels::visit_floating(dtype, "binary_cross_entropy_with_logits", [&](auto tag) {
     using T = decltype(tag);
     // (1 - t) x + (1 + (pw - 1) t) softplus(-x), softplus(-x) = max(-x, 0) + log1p(exp(-|x|)):

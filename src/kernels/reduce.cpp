@@ -189,8 +189,8 @@ template <class T>
 void strided_sum(const T* in, T* out, int64_t reduce, int64_t inner) {
   if (inner == 0) return;
   const int64_t nchunks = (reduce + kRowChunk - 1) / kRowChunk;
-  std::vector<T> partial(static_cast<size_t>(nchunks * inner), T(0));
   if (nchunks >= core::num_threads()) {
+    std::vector<T> partial(static_cast<size_t>(nchunks * inner), T(0));
     const int64_t grain = std::max<int64_t>(1, core::kElementwiseGrain / (kRowChunk * inner));
     core::parallel_for(nchunks, grain, [&](int64_t b, int64_t e) {
       for (int64_t c = b; c < e; ++c)

@@ -36,10 +36,12 @@ bool is_non_overlapping_and_dense(const Tensor& t) {
   return true;
 }
 
-Tensor empty_like_layout(const Tensor& t) {
-  auto storage = make_intrusive<StorageImpl>(static_cast<size_t>(t.numel()) * t.element_size());
-  return Tensor(make_intrusive<TensorImpl>(std::move(storage), t.dtype(), t.sizes(), t.strides(), 0));
+Tensor empty_strided(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype) {
+  auto storage = make_intrusive<StorageImpl>(static_cast<size_t>(core::numel_of(sizes)) * element_size(dtype));
+  return Tensor(make_intrusive<TensorImpl>(std::move(storage), dtype, sizes, strides, 0));
 }
+
+Tensor empty_like_layout(const Tensor& t) { return empty_strided(t.sizes(), t.strides(), t.dtype()); }
 
 Tensor alias(const Tensor& t, IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
   return Tensor(make_intrusive<TensorImpl>(t.impl()->storage, t.dtype(), sizes, strides, offset));

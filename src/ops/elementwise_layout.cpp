@@ -1,5 +1,4 @@
 // The memory layout of an elementwise op's result.
-#include "core/shape.h"
 #include "ops/ops_internal.h"
 
 namespace tg::ops {
@@ -56,14 +55,12 @@ Tensor empty_in_inputs_order(IntArrayRef shape, ScalarType dtype, std::initializ
   if (in_order) return empty(shape, dtype);
 
   DimVector strides(nd, 0);
-  int64_t next = 1, numel = 1;
+  int64_t next = 1;
   for (int64_t d : order) {
     strides[d] = next;
     next *= shape[d];
-    numel *= shape[d];
   }
-  auto storage = make_intrusive<StorageImpl>(static_cast<size_t>(numel) * element_size(dtype));
-  return Tensor(make_intrusive<TensorImpl>(std::move(storage), dtype, shape, IntArrayRef(strides), 0));
+  return empty_strided(shape, strides, dtype);
 }
 
 }  // namespace tg::ops

@@ -15,6 +15,8 @@ Tensor empty(IntArrayRef sizes, ScalarType dtype);
 // Whether t's elements exactly fill a block of memory in some dim order (a
 // permutation of a contiguous tensor, e.g. a transposed matrix).
 bool is_non_overlapping_and_dense(const Tensor& t);
+// A new uninitialised tensor of `sizes`, dense in the dim order its `strides` give.
+Tensor empty_strided(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype);
 // A new uninitialised tensor with t's sizes, strides and dtype (t must be
 // non-overlapping and dense).
 Tensor empty_like_layout(const Tensor& t);

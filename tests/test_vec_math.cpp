@@ -1,4 +1,4 @@
-// The vectorisable exp, log, tanh, erf and erfc of kernels/vec_math.h, against correctly
+// The vectorisable exp, log, log1p, tanh, erf and erfc of kernels/vec_math.h, against correctly
 // rounded references (the double functions of libm, rounded to float), and the
 // elementwise ops built on them: accuracy, special values, and bits that do not
 // depend on where an element falls (vector body or scalar tail, thread chunk).
@@ -91,6 +91,36 @@ TEST(VecLog, WithinOneUlpForFloatAndFourForDouble) {
   EXPECT_EQ(kernels::vec_log(kInf), kInf);
   EXPECT_TRUE(std::isnan(kernels::vec_log(-1.0)));
   EXPECT_TRUE(std::isnan(kernels::vec_log(std::nanf(""))));
+}
+
+TEST(VecLog1p, WithinOneUlpForFloatAndFourForDoubleDownToTinyArguments) {
+  std::mt19937 rng(7);
+  double worst_float = 0, worst_double = 0;
+  for (int i = 0; i < 400000; ++i) {
+    // x = exp(-z) as in softplus, from 1 down to the subnormals, and x near -1
+    // and up to large values.
+    const float zf = std::uniform_real_distribution<float>(0.0f, 100.0f)(rng);
+    const float xf = i % 3 == 0 ? std::exp(-zf)
+                     : i % 3 == 1 ? std::uniform_real_distribution<float>(-0.999f, 1.0f)(rng)
+                                  : std::exp(zf * 0.8f);
+    worst_float = std::max(worst_float, ulps(kernels::vec_log1p(xf), static_cast<float>(std::log1p(double(xf)))));
+    const double zd = std::uniform_real_distribution<double>(0.0, 740.0)(rng);
+    const double xd = i % 3 == 0 ? std::exp(-zd)
+                      : i % 3 == 1 ? std::uniform_real_distribution<double>(-0.999999, 1.0)(rng)
+                                   : std::exp(zd * 0.9);
+    worst_double = std::max(worst_double, ulps(kernels::vec_log1p(xd), std::log1p(xd)));
+  }
+  EXPECT_LE(worst_float, 1.0);
+  EXPECT_LE(worst_double, 4.0);
+  EXPECT_EQ(kernels::vec_log1p(0.0), 0.0);
+  EXPECT_EQ(kernels::vec_log1p(1e-300), 1e-300);
+  EXPECT_EQ(kernels::vec_log1p(1e-40f), 1e-40f);
+  EXPECT_EQ(kernels::vec_log1p(-1.0), -kInf);
+  EXPECT_EQ(kernels::vec_log1p(-1.0f), -kInfF);
+  EXPECT_EQ(kernels::vec_log1p(kInf), kInf);
+  EXPECT_EQ(kernels::vec_log1p(kInfF), kInfF);
+  EXPECT_TRUE(std::isnan(kernels::vec_log1p(-2.0)));
+  EXPECT_TRUE(std::isnan(kernels::vec_log1p(std::nanf(""))));
 }
 
 TEST(VecTanh, WithinOneUlpAndExactAtTheEnds) {
@@ -225,4 +255,45 @@ TEST(VecMathOps, TheOpsGiveTheSameBitsWhereverAnElementFalls) {
     const Tensor reference = c.op(c.input->to(kDouble));
     EXPECT_TRUE(allclose(one.to(kDouble), reference, std::string(c.name) == "gelu" ? 1e-5 : 3e-7, 1e-30));
   }
+}
+
+// Loops over three or more operands, some of them one broadcast element (a
+// loss's 0-dim weight, the gradient of its mean), read those from blocks of
+// copies (kernels/elementwise.h): the bits must not depend on where an element
+// falls, relative to the blocks, the vector body or the threads' chunks.
+TEST(VecMathOps, LossesWithBroadcastOperandsGiveTheSameBitsWhereverAnElementFalls) {
+  namespace F = nn::functional;
+  manual_seed(5);
+  const Tensor x = randn({100003}) * 6, target = rand({100003});
+  const Tensor weight = tensor(0.7), pos_weight = tensor({1.5});
+  const auto options = F::BinaryCrossEntropyWithLogitsFuncOptions().weight(weight).pos_weight(pos_weight);
+  auto loss = [&](const Tensor& logits, const Tensor& t) {
+    return F::binary_cross_entropy_with_logits(logits, t, F::BinaryCrossEntropyWithLogitsFuncOptions(options).reduction(kNone));
+  };
+  auto gradient = [&](const Tensor& logits, const Tensor& t) {
+    const Tensor leaf = logits.detach().requires_grad_();
+    F::binary_cross_entropy_with_logits(leaf, t, options).backward();
+    return leaf.grad();
+  };
+  const int threads = get_num_threads();
+  set_num_threads(1);
+  const Tensor one = loss(x, target), one_grad = gradient(x, target);
+  set_num_threads(2);
+  EXPECT_TRUE(equal(one, loss(x, target)));
+  EXPECT_TRUE(equal(one_grad, gradient(x, target)));
+  set_num_threads(threads);
+  for (int64_t i : {int64_t(0), int64_t(255), int64_t(256), int64_t(32767), int64_t(32768), int64_t(100002)})
+    EXPECT_EQ(loss(x.narrow(0, i, 1).clone(), target.narrow(0, i, 1).clone()).item<float>(), one[i].item<float>())
+        << "element " << i;
+  // Against float64: (1 - t) x + (1 + (pw - 1) t) softplus(-x), times w. Where
+  // x < 0 the first term and softplus(-x) nearly cancel, so the float result is
+  // within a few ulps of |x| (at most 30), not of itself.
+  const Tensor xd = x.to(kDouble), td = target.to(kDouble);
+  const Tensor softplus = (1 + (-xd.abs()).exp()).log() + (-xd).clamp_min(0);
+  const Tensor reference = ((1 - td) * xd + (1 + 0.5 * td) * softplus) * 0.7;
+  EXPECT_TRUE(allclose(one.to(kDouble), reference, 1e-6, 1e-5));
+  // Likewise the gradient's two terms, of size 0.7 * 1.5 / 100003 = 1e-5.
+  const Tensor sigmoid = 1 / (1 + (-xd).exp());
+  const Tensor reference_grad = ((1.5 * td + 1 - td) * sigmoid - 1.5 * td) * 0.7 / 100003;
+  EXPECT_TRUE(allclose(one_grad.to(kDouble), reference_grad, 1e-6, 1e-11));
 }

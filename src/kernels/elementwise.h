@@ -66,6 +66,24 @@ inline void run_inner(char* const* ptrs, const int64_t* st, int64_t n, const Op&
       return;
     }
   }
+  if constexpr (sizeof...(In) >= 3) {
+    // Inputs broadcast along the loop (a loss's 0-dim weight, or the gradient
+    // of its mean) are read from blocks of copies, so that the loop is the
+    // contiguous one, which vectorises: the strided loop below took the
+    // backward of mse_loss on 512K floats 2.6x as long as libtorch's.
+    if (st[0] == 1 && ((st[I + 1] == 0 || st[I + 1] == 1) && ...)) {
+      constexpr int64_t kCopies = 256;
+      std::tuple<std::array<Loaded<In>, kCopies>...> copies;
+      ((st[I + 1] == 0 ? std::get<I>(copies).fill(*std::get<I>(in)) : void()), ...);
+      for (int64_t first = 0; first < n; first += kCopies) {
+        const int64_t count = std::min(kCopies, n - first);
+        std::tuple<const Loaded<In>*...> block{(st[I + 1] == 0 ? std::get<I>(copies).data() : std::get<I>(in) + first)...};
+        Loaded<Out>* __restrict to = o + first;
+        for (int64_t i = 0; i < count; ++i) to[i] = static_cast<Out>(op(static_cast<In>(std::get<I>(block)[i])...));
+      }
+      return;
+    }
+  }
   if constexpr (sizeof...(In) == 1) {
     using First = std::tuple_element_t<0, std::tuple<In...>>;
     if (st[0] == 1 && st[1] == 0) {

@@ -1,5 +1,5 @@
 #pragma once
-// exp, log, tanh, erf, erfc and sin/cos written so that loops over arrays
+// exp, log, log1p, tanh, erf, erfc and sin/cos written so that loops over arrays
 // vectorise (std::exp and the others are library calls the compiler cannot
 // vectorise without -ffast-math).
 // Always inlined: in a file with many kernels GCC called them out of line, and
@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 // For a lambda that calls them, passed to a kernel's loop: GCC called such
 // lambdas out of line too, and the loop did not vectorise.
@@ -25,12 +26,25 @@
 
 namespace tg::kernels {
 
+// cond ? a : b, selected through the bits. GCC 12 may turn a select of floats
+// or doubles into a branch: it sinks an arm's arithmetic into it (tanh's
+// exp), or threads a clamp's jump through a function inlined after it (exp,
+// then log), and then cannot convert the branch back when the arithmetic may
+// trap (a division). A loop with a branch does not vectorise; masks of
+// integers it leaves alone.
+template <class T>
+[[gnu::always_inline]] inline T select_bits(bool cond, T a, T b) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  const Bits mask = Bits(0) - static_cast<Bits>(cond);
+  return std::bit_cast<T>((std::bit_cast<Bits>(a) & mask) | (std::bit_cast<Bits>(b) & ~mask));
+}
+
 [[gnu::always_inline]] inline float vec_exp(float x) {
   constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer held in the low bits
   // Beyond these exp(x) overflows or rounds to 0; clamping keeps n in range, and
   // the scaling below then gives inf and 0 by itself. NaN passes through.
-  x = x > 89.0f ? 89.0f : x;
-  x = x < -104.0f ? -104.0f : x;
+  x = select_bits(x > 89.0f, 89.0f, x);
+  x = select_bits(x < -104.0f, -104.0f, x);
   const float k = x * 1.44269504088896341f + kMagic;
   const int32_t n = std::bit_cast<int32_t>(k) - std::bit_cast<int32_t>(kMagic);
   const float fn = k - kMagic;
@@ -51,8 +65,8 @@ namespace tg::kernels {
 
 [[gnu::always_inline]] inline double vec_exp(double x) {
   constexpr double kMagic = 6755399441055744.0;  // 1.5 * 2^52
-  x = x > 710.0 ? 710.0 : x;
-  x = x < -746.0 ? -746.0 : x;
+  x = select_bits(x > 710.0, 710.0, x);
+  x = select_bits(x < -746.0, -746.0, x);
   const double k = x * 1.4426950408889634073599 + kMagic;
   const int64_t n = std::bit_cast<int64_t>(k) - std::bit_cast<int64_t>(kMagic);
   const double fn = k - kMagic;
@@ -110,8 +124,7 @@ template <bool kForFloat>
   const double special = x == 0.0 ? -kInf : (x > 0.0 ? kInf : std::numeric_limits<double>::quiet_NaN());
   // Selected through the bits: a select of doubles let GCC sink log_x's arithmetic
   // into a branch, which then does not vectorise.
-  const uint64_t keep = uint64_t(0) - static_cast<uint64_t>((x > 0.0) & (x < kInf));
-  return std::bit_cast<double>((std::bit_cast<uint64_t>(log_x) & keep) | (std::bit_cast<uint64_t>(special) & ~keep));
+  return select_bits((x > 0.0) & (x < kInf), log_x, special);
 }
 
 [[gnu::always_inline]] inline double vec_log(double x) { return log_series<false>(x); }
@@ -122,6 +135,24 @@ template <bool kForFloat>
   return static_cast<float>(log_series<true>(static_cast<double>(x)));
 }
 
+// log(1 + x): with u = 1 + x rounded, log(u) * x / (u - 1) cancels u's rounding
+// error, so that small x keep their relative accuracy (Goldberg, "What every
+// computer scientist should know about floating-point arithmetic", theorem 4).
+// log1p(-1) is -inf, log1p(inf) inf, and x < -1 or NaN gives NaN.
+template <bool kForFloat>
+[[gnu::always_inline]] inline double log1p_series(double x) {
+  const double u = 1.0 + x;
+  const double ratio = log_series<kForFloat>(u) * (x / (u - 1.0));
+  // Where u rounds to 1 the ratio is 0 / 0, and at u = inf inf / inf.
+  return select_bits(u == 1.0, x, select_bits(u == std::numeric_limits<double>::infinity(), u, ratio));
+}
+
+[[gnu::always_inline]] inline double vec_log1p(double x) { return log1p_series<false>(x); }
+
+[[gnu::always_inline]] inline float vec_log1p(float x) {
+  return static_cast<float>(log1p_series<true>(static_cast<double>(x)));
+}
+
 // tanh of a float, in double: 1 - 2 / (exp(2|x|) + 1) with x's sign, which loses
 // about log2(1/|x|) of double's 53 bits to cancellation; below |x| = 2^-13 the
 // series x - x^3/3 instead. -0 stays -0 and NaN NaN.
@@ -129,7 +160,7 @@ template <bool kForFloat>
   const double ax = std::fabs(static_cast<double>(x));
   const double far = 1.0 - 2.0 / (vec_exp(2.0 * ax) + 1.0);
   const double near = ax - ax * ax * ax / 3.0;
-  return static_cast<float>(std::copysign(ax < 0x1p-13 ? near : far, static_cast<double>(x)));
+  return static_cast<float>(std::copysign(select_bits(ax < 0x1p-13, near, far), static_cast<double>(x)));
 }
 
 // c[0] + c[1] t + ... + c[N-1] t^(N-1) by Estrin's scheme: neighbouring
@@ -173,7 +204,7 @@ template <class T, size_t N>
   const double x2 = ax * ax;
   const double near = ax + ax * x2 * estrin(kSeries, x2);
   const double far = 1.0 - 2.0 / (vec_exp(2.0 * ax) + 1.0);
-  return std::copysign(ax < 0.625 ? near : far, x);
+  return std::copysign(select_bits(ax < 0.625, near, far), x);
 }
 
 // The coefficient of x^(2n+1) in erf's Taylor series: 2 / sqrt(pi) (-1)^n / (n! (2n+1)).
@@ -204,7 +235,7 @@ constexpr double erf_taylor_coefficient(int n) {
   const double near = ax * estrin(kTaylor, x2);
   const double t = (2.0 * ax - 4.75) * (1.0 / 3.25);  // [0.75, 4] mapped to [-1, 1]
   const double far = 1.0 - vec_exp(-x2) * estrin(kSeries, t);
-  const double r = ax >= 4.0 ? 1.0 : (ax < 0.75 ? near : far);
+  const double r = select_bits(ax >= 4.0, 1.0, select_bits(ax < 0.75, near, far));
   return static_cast<float>(std::copysign(r, static_cast<double>(x)));
 }
 
@@ -231,7 +262,7 @@ constexpr double erf_taylor_coefficient(int n) {
   constexpr float kFarCentre = 0.225296443f, kFarHalfWidth = 0.138339921f;
   // erfc(10.5) = 1.4e-49 rounds to 0 as erfc of anything larger (and infinity's
   // square would not subtract below); NaN stays NaN.
-  const float ax = std::fabs(x) > 10.5f ? 10.5f : std::fabs(x);
+  const float ax = select_bits(std::fabs(x) > 10.5f, 10.5f, std::fabs(x));
   const float x2 = ax * ax;
   const float erf_near = std::fma(x, kTwoOverSqrtPiHigh, x * (kTwoOverSqrtPiLow + x2 * estrin(kNear, x2)));
   const float x2_error = std::fma(ax, ax, -x2);  // ax^2 = x2 + x2_error exactly
@@ -239,7 +270,7 @@ constexpr double erf_taylor_coefficient(int n) {
   // first put 6 times its rounding error into R.
   const float w = std::fma(-kFarCentre, ax, 1.0f - 2.0f * kFarCentre) / (kFarHalfWidth * (ax + 2.0f));
   const float far = vec_exp(-x2) * (1.0f - x2_error) * estrin(kFar, w);
-  return ax < 0.75f ? 1.0f - erf_near : (x > 0.0f ? far : 2.0f - far);
+  return select_bits(ax < 0.75f, 1.0f - erf_near, select_bits(x > 0.0f, far, 2.0f - far));
 }
 
 // sin(2 pi u) and cos(2 pi u) of a double u in [0, 1] (randn's Box-Muller angle,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "kernels/vec_math.h"
 #include "ops/loss_common.h"
 #include "ops/op_helpers.h"
 
@@ -41,9 +42,15 @@ void check_broadcasts_to(IntArrayRef a, IntArrayRef b, IntArrayRef input) {
   TG_CHECK(shape.ref() == input, "output with shape ", input, " doesn't match the broadcast shape ", shape.ref());
 }
 
+// log(1 + exp(-|z|)), the part of softplus and log_sigmoid that is never large.
 template <class T>
-T log_sigmoid(T z) {
-  return std::min(z, T(0)) - std::log1p(std::exp(-std::abs(z)));
+TG_VECTOR_INLINE inline T log1p_exp_negative(T z) {
+  return kernels::vec_log1p(kernels::vec_exp(-std::abs(z)));
+}
+
+template <class T>
+TG_VECTOR_INLINE inline T log_sigmoid(T z) {
+  return std::min(z, T(0)) - log1p_exp_negative(z);
 }
 
 }  // namespace
@@ -104,13 +111,16 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
     using T = decltype(tag);
     const Tensor xc = contiguous_raw(input);
     const T* px = xc.data_ptr<T>();
-    for (int64_t i = 0, n = xc.numel(); i < n; ++i)
-      TG_CHECK(px[i] >= 0 && px[i] <= 1, "all elements of input should be between 0 and 1");
+    bool in_range = true;  // NaN is not
+    for (int64_t i = 0, n = xc.numel(); i < n; ++i) in_range &= (px[i] >= 0) & (px[i] <= 1);
+    TG_CHECK(in_range, "all elements of input should be between 0 and 1");
     // libtorch: (t - 1) * max(log(1 - x), -100) - t * max(log(x), -100), then * weight.
     kernels::map<T, T, T, T>(
         loss,
-        [](T x, T t, T w) {
-          return ((t - T(1)) * std::max(std::log(T(1) - x), T(-100)) - t * std::max(std::log(x), T(-100))) * w;
+        [](T x, T t, T w) TG_VECTOR_INLINE {
+          return ((t - T(1)) * std::max(kernels::vec_log(T(1) - x), T(-100)) -
+                  t * std::max(kernels::vec_log(x), T(-100))) *
+                 w;
         },
         input, target, or_one(weight, dtype));
   });
@@ -148,7 +158,8 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
               if (n.needs_input_grad(1)) {
                 gt = empty(x.sizes(), dtype);
                 kernels::map<T, T, T, T>(
-                    gt, [d](T gv, T xv, T wv) { return -std::log(xv / (T(1) - xv)) * gv * wv / d; }, gc, x, wt);
+                    gt, [d](T gv, T xv, T wv) TG_VECTOR_INLINE { return -kernels::vec_log(xv / (T(1) - xv)) * gv * wv / d; },
+                    gc, x, wt);
               }
             });
           }
@@ -193,9 +204,9 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
     // no exp of a large positive number, so finite for any finite logit.
     kernels::map<T, T, T, T, T>(
         loss,
-        [](T x, T t, T pw, T w) {
+        [](T x, T t, T pw, T w) TG_VECTOR_INLINE {
           const T log_weight = (pw - T(1)) * t + T(1);
-          return ((T(1) - t) * x + log_weight * (std::log1p(std::exp(-std::abs(x))) + std::max(-x, T(0)))) * w;
+          return ((T(1) - t) * x + log_weight * (log1p_exp_negative(x) + std::max(-x, T(0)))) * w;
         },
         cast(input, dtype), cast(target, dtype), or_one(pos_weight, dtype), or_one(weight, dtype));
   });
@@ -233,26 +244,34 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
               const Tensor xc = cast(x, dtype), tc = cast(t, dtype), pwc = or_one(pw, dtype), wc = or_one(w, dtype);
               const Tensor gc = cast(g, dtype);
               const DimVector shape(x.sizes());
-              if (n.needs_input_grad(0)) {
-                gx = empty(shape, dtype);
-                kernels::map<T, T, T, T, T, T>(
-                    gx,
-                    [d, has_pos](T xv, T tv, T pv, T wv, T gv) {
-                      const T s = T(1) / (T(1) + std::exp(-xv));
-                      const T pt = pv * tv;
-                      return (has_pos ? (pt + T(1) - tv) * s - pt : s - tv) * gv * wv / d;
-                    },
-                    xc, tc, pwc, wc, gc);
-              }
-              if (n.needs_input_grad(1)) {
-                gt = empty(shape, dtype);
-                kernels::map<T, T, T, T, T>(
-                    gt,
-                    [d, has_pos](T xv, T pv, T wv, T gv) {
-                      return (has_pos ? log_sigmoid(-xv) - log_sigmoid(xv) * pv : -xv) * gv * wv / d;
-                    },
-                    xc, pwc, wc, gc);
-              }
+              // pos_weight's presence is a template argument: the loops vectorise
+              // only without a select between the two formulas in them.
+              auto fill = [&](auto pos_tag) {
+                constexpr bool kPos = decltype(pos_tag)::value;
+                if (n.needs_input_grad(0)) {
+                  gx = empty(shape, dtype);
+                  kernels::map<T, T, T, T, T, T>(
+                      gx,
+                      [d](T xv, T tv, T pv, T wv, T gv) TG_VECTOR_INLINE {
+                        const T s = T(1) / (T(1) + kernels::vec_exp(-xv));
+                        if constexpr (kPos) return ((pv * tv + T(1) - tv) * s - pv * tv) * gv * wv / d;
+                        else return (s - tv) * gv * wv / d;
+                      },
+                      xc, tc, pwc, wc, gc);
+                }
+                if (n.needs_input_grad(1)) {
+                  gt = empty(shape, dtype);
+                  kernels::map<T, T, T, T, T>(
+                      gt,
+                      [d](T xv, T pv, T wv, T gv) TG_VECTOR_INLINE {
+                        if constexpr (kPos) return (log_sigmoid(-xv) - log_sigmoid(xv) * pv) * gv * wv / d;
+                        else return -xv * gv * wv / d;
+                      },
+                      xc, pwc, wc, gc);
+                }
+              };
+              if (has_pos) fill(std::true_type{});
+              else fill(std::false_type{});
             });
           }
           return {n.needs_input_grad(0) ? gx : Tensor(), n.needs_input_grad(1) ? gt : Tensor()};

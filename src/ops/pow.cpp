@@ -41,7 +41,13 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
   Tensor out = kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
+      // libtorch's forms for these exponents, bit for bit (x^3 is (x * x) * x, not
+      // the correctly rounded power), and vectorisable, unlike std::pow: x.pow(3)
+      // on 512K floats took 4.4 ms through std::pow, libtorch's 46 us.
       if (e == 2.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x * x; });
+      if (e == 3.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x * x * x; });
+      if (e == -1.0) return scalar_map(base, exponent, t, [](auto x, auto) { return 1 / x; });
+      if (e == -2.0) return scalar_map(base, exponent, t, [](auto x, auto) { return 1 / (x * x); });
       if (e == 1.0) return scalar_map(base, exponent, t, [](auto x, auto) { return x; });
       if (e == 0.5) return scalar_map(base, exponent, t, [](auto x, auto) { return std::sqrt(x); });
       // As libtorch's: rsqrt, whose NaN at -inf the backward of x^0.5 inherits.

@@ -3,6 +3,8 @@
 // threads and compared byte for byte, on sizes large enough to be split.
 #include <cstring>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "support/test_support.h"
 
@@ -86,6 +88,49 @@ TEST(Determinism, SumAndMeanOverEachDimOfAThousandByThousand) {
     check_threads([&] { return x.sum(std::vector<int64_t>{0, 1}); });
     check_threads([&] { return xt.mean(); });
   }
+}
+
+// Note [Strided sums]' order, written out: each column summed row after row in
+// chunks of 128 rows, the chunks' sums then added pairwise (chunk c + chunk c +
+// 1, then c + (c + 2), ...), in T's arithmetic.
+template <class T>
+std::vector<T> strided_sum_reference(const Tensor& x3, int64_t o) {
+  const int64_t reduce = x3.size(1), inner = x3.size(2);
+  const Tensor slice = x3.select(0, o).contiguous();
+  const T* p = slice.data_ptr<T>();
+  const int64_t chunks = (reduce + 127) / 128;
+  std::vector<T> partial(static_cast<size_t>(chunks * inner), T(0));
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t r = c * 128; r < std::min(reduce, c * 128 + 128); ++r)
+      for (int64_t i = 0; i < inner; ++i) partial[c * inner + i] += p[r * inner + i];
+  for (int64_t width = 1; width < chunks; width *= 2)
+    for (int64_t c = 0; c + width < chunks; c += 2 * width)
+      for (int64_t i = 0; i < inner; ++i) partial[c * inner + i] += partial[(c + width) * inner + i];
+  return std::vector<T>(partial.begin(), partial.begin() + inner);
+}
+
+// Sums over a middle dim: slices summed one per thread, with accumulators in
+// registers for tiles of 64, 32, 16, 8 and 1 columns and chunk sums merged as
+// they come; or one large slice shared by the threads. Chunk counts that are not
+// powers of two (7, 12 and 13) check that the merging is the pairwise tree.
+TEST(Determinism, SumsOverAMiddleDimFollowTheDocumentedOrder) {
+  for (ScalarType dt : {kFloat, kDouble})
+    for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{
+             {5, 128 * 7, 121}, {3, 128 * 12 - 5, 9}, {1, 128 * 13, 200}, {40, 100, 8}, {1, 128 * 40, 2000}}) {
+      SCOPED_TRACE(::testing::PrintToString(shape) + " " + std::string(dt == kFloat ? "float" : "double"));
+      const Tensor x = mixed_values(shape, dt);
+      const Tensor s = check_threads([&] { return x.sum(1); });
+      for (int64_t o : {int64_t(0), shape[0] - 1}) {
+        const Tensor row = s.select(0, o).contiguous();
+        if (dt == kFloat) {
+          const std::vector<float> expected = strided_sum_reference<float>(x, o);
+          EXPECT_EQ(std::memcmp(row.data_ptr<float>(), expected.data(), expected.size() * sizeof(float)), 0);
+        } else {
+          const std::vector<double> expected = strided_sum_reference<double>(x, o);
+          EXPECT_EQ(std::memcmp(row.data_ptr<double>(), expected.data(), expected.size() * sizeof(double)), 0);
+        }
+      }
+    }
 }
 
 TEST(Determinism, LogsumexpAndSoftmaxOverEachDim) {

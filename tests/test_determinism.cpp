@@ -90,6 +90,44 @@ TEST(Determinism, SumAndMeanOverEachDimOfAThousandByThousand) {
   }
 }
 
+// A contiguous row's order (kernels/reduce.cpp, block_sum), written out: in
+// blocks of 4096, lane l of 16 sums elements l, l + 16, ... of the block, the
+// lanes are added pairwise (l + 8, then l + 4, l + 2, l + 1), and the blocks'
+// sums pairwise.
+template <class T>
+T row_sum_reference(const T* p, int64_t n) {
+  std::vector<T> blocks;
+  for (int64_t b = 0; b < std::max<int64_t>(n, 1); b += 4096) {
+    T lane[16] = {};
+    for (int64_t i = b; i < std::min(n, b + 4096); ++i) lane[(i - b) % 16] += p[i];
+    for (int w = 8; w > 0; w /= 2)
+      for (int l = 0; l < w; ++l) lane[l] += lane[l + w];
+    blocks.push_back(lane[0]);
+  }
+  for (size_t width = 1; width < blocks.size(); width *= 2)
+    for (size_t b = 0; b + width < blocks.size(); b += 2 * width) blocks[b] += blocks[b + width];
+  return blocks[0];
+}
+
+// Rows of every length up to 100 (the lanes' tail, through its zero-padded
+// copy), and rows of several blocks, summed one per row and as one tensor.
+TEST(Determinism, RowSumsFollowTheDocumentedOrder) {
+  for (int64_t length : {1, 2, 15, 16, 17, 31, 33, 64, 79, 100, 4096, 4097, 3 * 4096 + 5}) {
+    SCOPED_TRACE(length);
+    const Tensor x = mixed_values({7, length}, kFloat), xd = x.to(kDouble);
+    const Tensor s = check_threads([&] { return x.sum(1); }), sd = check_threads([&] { return xd.sum(1); });
+    for (int64_t r = 0; r < 7; ++r) {
+      const Tensor row = x.select(0, r).contiguous(), rowd = xd.select(0, r).contiguous();
+      const float expected = row_sum_reference(row.data_ptr<float>(), length);
+      const double expected_d = row_sum_reference(rowd.data_ptr<double>(), length);
+      EXPECT_EQ(std::memcmp(s.data_ptr<float>() + r, &expected, sizeof(float)), 0) << "row " << r;
+      EXPECT_EQ(std::memcmp(sd.data_ptr<double>() + r, &expected_d, sizeof(double)), 0) << "row " << r;
+      const float whole = row.sum().item<float>();
+      EXPECT_EQ(std::memcmp(&whole, &expected, sizeof(float)), 0) << "row " << r << " alone";
+    }
+  }
+}
+
 // Note [Strided sums]' order, written out: each column summed row after row in
 // chunks of 128 rows, the chunks' sums then added pairwise (chunk c + chunk c +
 // 1, then c + (c + 2), ...), in T's arithmetic.

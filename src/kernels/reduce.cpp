@@ -123,16 +123,32 @@ constexpr int kLanes = 16;
 // Rows summed sequentially before partials are combined pairwise (strided sums).
 constexpr int64_t kRowChunk = 128;
 
+// Lane l sums elements l, l + kLanes, ...; the lanes are then added pairwise
+// (l + 8, l + 4, ...). The tail is added through a zero-padded copy, so that
+// every loop has a fixed width and the lanes stay in a vector register (adding
+// +0 changes no lane: a sum that starts at +0 is never -0). Indexed by the tail's
+// length, the lanes lived in memory, and the row sums of 16384 x 64 floats took
+// 157 us against libtorch's 90.
 template <class T>
-T block_sum(const T* p, int64_t n) {
+[[gnu::always_inline]] inline T block_sum(const T* p, int64_t n) {
+  static_assert(kLanes == 16);
   T acc[kLanes] = {};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma omp simd
     for (int l = 0; l < kLanes; ++l) acc[l] += p[i + l];
-  for (int l = 0; i < n; ++i, ++l) acc[l] += p[i];
-  for (int w = kLanes / 2; w > 0; w /= 2)
-    for (int l = 0; l < w; ++l) acc[l] += acc[l + w];
-  return acc[0];
+  }
+  T tail[kLanes] = {};
+  for (int l = 0; i + l < n; ++l) tail[l] = p[i + l];
+#pragma omp simd
+  for (int l = 0; l < kLanes; ++l) acc[l] += tail[l];
+#pragma omp simd
+  for (int l = 0; l < 8; ++l) acc[l] += acc[l + 8];
+#pragma omp simd
+  for (int l = 0; l < 4; ++l) acc[l] += acc[l + 4];
+#pragma omp simd
+  for (int l = 0; l < 2; ++l) acc[l] += acc[l + 2];
+  return acc[0] + acc[1];
 }
 
 // Combines partials pairwise in place; returns the total.
@@ -275,7 +291,12 @@ void sum(const T* in, T* out, int64_t outer, int64_t reduce, int64_t inner) {
       return;
     }
     core::parallel_for(outer, std::max<int64_t>(1, core::kElementwiseGrain / reduce), [&](int64_t b, int64_t e) {
-      for (int64_t o = b; o < e; ++o) out[o] = contiguous_sum(in + o * reduce, reduce, false);
+      // Short rows inline their block sum: through a call per row (and its
+      // vzeroupper), one row's sum did not overlap the next's.
+      if (reduce <= kBlock)
+        for (int64_t o = b; o < e; ++o) out[o] = block_sum(in + o * reduce, reduce);
+      else
+        for (int64_t o = b; o < e; ++o) out[o] = contiguous_sum(in + o * reduce, reduce, false);
     });
     return;
   }

@@ -203,6 +203,29 @@ TEST(VectorisedExtrema, SignedZerosAndAllNaNRowsMatchLibtorch) {
     }
 }
 
+// Columns of tall slabs, through the register tiles of 64, 32, 16, 8 and 1
+// columns (kernels/reduce.cpp, extremum_tile): values from a small set, so that
+// a column often repeats its extreme, with NaNs planted in some columns.
+TEST(VectorisedExtrema, ColumnsOfTallSlabsMatchLibtorchBitForBit) {
+  for (tg::ScalarType dtype : {tg::kFloat, tg::kDouble, tg::kLong})
+    for (int64_t n : {1, 8, 17, 64, 100, 121, 300}) {
+      const int64_t rows = 37;
+      const bool floating = dtype != tg::kLong;
+      const tg::Tensor x = from_values(row_with(3 * rows * n, 5, floating ? Planted{{n + 3, kNaN}, {7 * n, kNaN}} : Planted{}), dtype)
+                               .reshape({3, rows, n});
+      const torch::Tensor tx = to_torch(x);
+      std::ostringstream what;
+      what << dtype << ", 3 x " << rows << " x " << n;
+      SCOPED_TRACE(what.str());
+      EXPECT_TRUE(same_bits(x.amax(1), tx.amax(1), true));
+      EXPECT_TRUE(same_bits(std::get<0>(x.max(1)), std::get<0>(tx.max(1))));
+      EXPECT_TRUE(same_bits(std::get<1>(x.max(1)), std::get<1>(tx.max(1))));
+      EXPECT_TRUE(same_bits(std::get<1>(x.min(1)), std::get<1>(tx.min(1))));
+      EXPECT_TRUE(same_bits(x.argmin(1), tx.argmin(1)));
+      EXPECT_TRUE(same_bits(x[1].amin(0), tx[1].amin(0), true));
+    }
+}
+
 TEST(VectorisedExtrema, BoolsReduceAsLibtorch) {
   for (int64_t n : kLengths) {
     std::vector<double> values(static_cast<size_t>(n), 0.0);

@@ -437,25 +437,44 @@ std::pair<T, int64_t> long_row_extremum(const T* p, int64_t n, bool want_index) 
   return settle<Max>(p, n, scan, want_index);
 }
 
-// out[i] (and indices[i]) for i in [i0, i1) of one [reduce, inner] slab: the
-// rows are scanned in order, so each element keeps its first extreme value.
-template <bool Max, class T>
-void strided_extremum(const T* in, int64_t reduce, int64_t inner, int64_t i0, int64_t i1, T* out,
-                      int64_t* indices) {
-  std::copy(in + i0, in + i1, out + i0);
-  if (indices) std::fill(indices + i0, indices + i1, int64_t(0));
+// out[0, W) (and indices[0, W)) for the W columns at `in` of a [reduce, inner]
+// slab: the rows are scanned in order, so each column keeps its first extreme
+// value. W is fixed, so that the running extremes stay in vector registers, as
+// in column_tile: with a loop over a run-time width, a [64, 256, 64] tensor's
+// amax(1) took 118 us against libtorch's 67.
+template <bool Max, bool kIndices, int W, class T>
+void extremum_tile(const T* in, int64_t reduce, int64_t inner, T* out, int64_t* indices) {
+  T best[W];
+  int64_t at[W] = {};
+  std::copy(in, in + W, best);
   for (int64_t r = 1; r < reduce; ++r) {
     const T* row = in + r * inner;
-    if (indices) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const bool take = replaces<Max>(row[i], out[i]);
-        out[i] = take ? row[i] : out[i];
-        indices[i] = take ? r : indices[i];
-      }
-    } else {
-      for (int64_t i = i0; i < i1; ++i) out[i] = replaces<Max>(row[i], out[i]) ? row[i] : out[i];
+#pragma omp simd
+    for (int k = 0; k < W; ++k) {
+      const bool take = replaces<Max>(row[k], best[k]);
+      best[k] = take ? row[k] : best[k];
+      if constexpr (kIndices) at[k] = take ? r : at[k];
     }
   }
+  std::copy(best, best + W, out);
+  if constexpr (kIndices) std::copy(at, at + W, indices);
+}
+
+// Columns [i0, i1) of a [reduce, inner] slab, in tiles of 64, 32, 16, 8 and 1.
+template <bool Max, bool kIndices, class T>
+void strided_extremum(const T* in, int64_t reduce, int64_t inner, int64_t i0, int64_t i1, T* out,
+                      int64_t* indices) {
+  int64_t i = i0;
+  auto tile = [&](auto width) {
+    constexpr int W = decltype(width)::value;
+    extremum_tile<Max, kIndices, W>(in + i, reduce, inner, out + i, kIndices ? indices + i : nullptr);
+    i += W;
+  };
+  while (i + 64 <= i1) tile(std::integral_constant<int, 64>{});
+  if (i + 32 <= i1) tile(std::integral_constant<int, 32>{});
+  if (i + 16 <= i1) tile(std::integral_constant<int, 16>{});
+  if (i + 8 <= i1) tile(std::integral_constant<int, 8>{});
+  while (i < i1) tile(std::integral_constant<int, 1>{});
 }
 
 }  // namespace
@@ -485,9 +504,13 @@ void extremum(const T* in, T* out, int64_t* indices, int64_t outer, int64_t redu
                      [&](int64_t b, int64_t e) {
                        for (int64_t k = b; k < e; ++k) {
                          const int64_t o = k / chunks, i0 = k % chunks * kInnerChunk;
-                         strided_extremum<Max>(in + o * reduce * inner, reduce, inner, i0,
-                                               std::min(inner, i0 + kInnerChunk), out + o * inner,
-                                               indices ? indices + o * inner : nullptr);
+                         const T* slab = in + o * reduce * inner;
+                         const int64_t i1 = std::min(inner, i0 + kInnerChunk);
+                         if (indices)
+                           strided_extremum<Max, true>(slab, reduce, inner, i0, i1, out + o * inner,
+                                                       indices + o * inner);
+                         else
+                           strided_extremum<Max, false>(slab, reduce, inner, i0, i1, out + o * inner, nullptr);
                        }
                      });
 }

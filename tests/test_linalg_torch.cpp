@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "support/test_support.h"
+#include "support/torch_support.h"
 #include "tensorgrad/nn/functional.h"
 
 namespace {
@@ -218,6 +219,36 @@ std::vector<ErrorCase> error_cases() {
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// dot is libtorch's: BLAS's sdot / ddot (the same OpenBLAS, so the same bits),
+// also for an expanded vector (increment 0).
+TEST(LinalgParity, DotGivesLibtorchsBitsForEveryLengthAndStride) {
+  using tg::testing::to_torch;
+  for (tg::ScalarType dtype : {tg::kFloat, tg::kDouble})
+    for (int64_t n : {1, 2, 7, 16, 33, 1000, 1024, 5003})
+      for (int layout = 0; layout < 3; ++layout) {
+        std::ostringstream what;
+        what << dtype << ", n = " << n << ", layout " << layout;
+        SCOPED_TRACE(what.str());
+        tg::manual_seed(static_cast<uint64_t>(n));
+        const tg::Tensor base = (tg::randn({2 * n}, tg::kDouble) * tg::randn({2 * n}, tg::kDouble).exp()).to(dtype);
+        const tg::Tensor y = tg::randn({n}, tg::kDouble).to(dtype);
+        // Contiguous, every other element, or one element expanded.
+        const tg::Tensor x = layout == 0   ? base.narrow(0, 0, n)
+                             : layout == 1 ? base.slice(0, 0, 2 * n, 2)
+                                           : base.narrow(0, 1, 1).expand({n});
+        const torch::Tensor tbase = to_torch(base);
+        const torch::Tensor tx = layout == 0   ? tbase.narrow(0, 0, n)
+                                 : layout == 1 ? tbase.slice(0, 0, 2 * n, 2)
+                                               : tbase.narrow(0, 1, 1).expand({n});
+        const tg::Tensor got = tg::matmul(x, y);
+        const torch::Tensor expected = torch::matmul(tx, to_torch(y));
+        if (dtype == tg::kFloat) EXPECT_EQ(got.item<float>(), expected.item<float>());
+        else EXPECT_EQ(got.item<double>(), expected.item<double>());
+      }
+  const tg::Tensor ints = tg::arange(1, 101);
+  EXPECT_EQ(tg::matmul(ints, ints).item<int64_t>(), 338350);
+}
 
 TEST(LinalgParity, SameErrorMessages) {
   for (const ErrorCase& c : error_cases()) {

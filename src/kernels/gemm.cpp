@@ -1,6 +1,7 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <limits>
 #include <type_traits>
 
 #include <cblas.h>
@@ -260,6 +261,41 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t a
       for (int64_t j = 0; j < N; ++j) c[j] = wrap_add(c[j], wrap_mul(a, b[j * b_col]));
     }
   }
+}
+
+namespace {
+template <class T>
+T dot_in_order(int64_t n, const T* x, int64_t incx, const T* y, int64_t incy) {
+  T sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_integral_v<T>) sum = wrap_add(sum, wrap_mul(x[i * incx], y[i * incy]));
+    else sum += x[i * incx] * y[i * incy];
+  }
+  return sum;
+}
+
+// BLAS takes 32-bit counts and increments (0 included: an expanded vector).
+bool blas_dot_fits(int64_t n, int64_t incx, int64_t incy) {
+  constexpr int64_t kMax = std::numeric_limits<blasint>::max();
+  return n <= kMax && incx <= kMax && incy <= kMax;
+}
+}  // namespace
+
+// dnnl_sgemm as a 1 x 1 x n product took 2.3 us for n = 1024, cblas_sdot 0.06.
+float dot(int64_t n, const float* x, int64_t incx, const float* y, int64_t incy) {
+  if (n == 1) incx = incy = 1;  // as libtorch's dot_impl
+  if (!blas_dot_fits(n, incx, incy)) return dot_in_order(n, x, incx, y, incy);
+  return cblas_sdot(static_cast<blasint>(n), x, static_cast<blasint>(incx), y, static_cast<blasint>(incy));
+}
+
+double dot(int64_t n, const double* x, int64_t incx, const double* y, int64_t incy) {
+  if (n == 1) incx = incy = 1;
+  if (!blas_dot_fits(n, incx, incy)) return dot_in_order(n, x, incx, y, incy);
+  return cblas_ddot(static_cast<blasint>(n), x, static_cast<blasint>(incx), y, static_cast<blasint>(incy));
+}
+
+int64_t dot(int64_t n, const int64_t* x, int64_t incx, const int64_t* y, int64_t incy) {
+  return dot_in_order(n, x, incx, y, incy);
 }
 
 template <class T>

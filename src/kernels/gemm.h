@@ -40,6 +40,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, double al
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t alpha, const int64_t* A, int64_t lda,
           const int64_t* B, int64_t ldb, int64_t beta, int64_t* C, int64_t ldc);
 
+// sum_i x[i * incx] * y[i * incy], as libtorch's dot: BLAS's sdot / ddot when the
+// count and increments fit its 32-bit ints, a loop in order otherwise (and for int64).
+float dot(int64_t n, const float* x, int64_t incx, const float* y, int64_t incy);
+double dot(int64_t n, const double* x, int64_t incx, const double* y, int64_t incy);
+int64_t dot(int64_t n, const int64_t* x, int64_t incx, const int64_t* y, int64_t incy);
+
 // gemm on `batch` matrix triples at A + b * stride_a, B + b * stride_b and
 // C + b * stride_c (a stride of 0 reuses one matrix for every batch).
 template <class T>

@@ -211,8 +211,26 @@ Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator-(const Tensor& a, const Scalar& b) { return sub(a, b); }
 // Scalar on the left of - and /: as libtorch's C++ operators, a tensor like b filled
 // with the scalar, then the in-place op (so `2.5 - int_tensor` is int64 and
-// `1 / int_tensor` raises, as there).
-Tensor operator-(const Scalar& a, const Tensor& b) { return full_like(b, a).sub_(b); }
+// `1 / int_tensor` raises, as there). For a floating b, `a - b` is one loop into
+// a tensor like b, with the same rounding (a is rounded to b's dtype first) and
+// the same node: the two passes took 1.5x libtorch's time on 512K floats.
+Tensor operator-(const Scalar& a, const Tensor& b) {
+  if (!b.is_floating_point()) return full_like(b, a).sub_(b);
+  Tensor out = empty_like(b);
+  kernels::visit_floating(b.dtype(), "sub", [&](auto tag) {
+    using T = decltype(tag);
+    const T v = a.to<T>();
+    kernels::map<T, T>(out, [v](T x) { return v - x; }, b);
+  });
+  if (needs_tangent(b)) set_tangent(out, b, [](const Tensor& t) { return -t; });
+  if (needs_record(b)) {
+    // Two edges, as the in-place sub_: the filled tensor (no gradient) and b.
+    auto node = make_node("SubBackward0", [](Node&, const Tensor& g) -> variable_list { return {Tensor(), -g}; },
+                          Tensor(), b);
+    set_history(out, node);
+  }
+  return out;
+}
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator*(const Tensor& a, const Scalar& b) { return mul(a, b); }
 Tensor operator*(const Scalar& a, const Tensor& b) { return mul(b, a); }

@@ -232,7 +232,7 @@ std::optional<variable_list> mm_backward_side_by_side(Node& n, size_t input1, si
   return out;
 }
 
-// A vector as a rows x cols matrix sharing its memory (for dot and mv).
+// A vector as a rows x cols matrix sharing its memory (for mv).
 Tensor vector_as_matrix(const Tensor& v, int64_t rows, int64_t cols) {
   const int64_t s = v.stride(0);
   return alias(v, {rows, cols}, {rows == 1 ? s * cols : s, rows == 1 ? s : 1}, v.storage_offset());
@@ -245,8 +245,10 @@ Tensor dot(const Tensor& a, const Tensor& b) {
            "] to have the same number of elements, but got ", a.numel(), " and ", b.numel(), " elements respectively");
   const int64_t K = a.numel();
   Tensor out = empty({}, a.dtype());
-  gemm_into(alias(out, {1, 1}, {1, 1}, 0), vector_as_matrix(a, 1, K), vector_as_matrix(b, K, 1), 1, 0, Tensor(),
-            "dot");
+  kernels::visit_numeric(a.dtype(), "dot", [&](auto tag) {
+    using T = decltype(tag);
+    *out.data_ptr<T>() = kernels::dot(K, a.data_ptr<T>(), a.stride(0), b.data_ptr<T>(), b.stride(0));
+  });
   if (needs_tangent(a, b))
     set_tangent(out, a, [&](const Tensor& t) { return dot(t, b); }, b, [&](const Tensor& t) { return dot(a, t); });
   if (needs_record(a, b)) {

@@ -1,5 +1,6 @@
 // prelu(x, weight): x where x > 0, weight * x elsewhere, with one weight shared by
 // all channels or one per channel (dim 1), as libtorch 1.13's prelu_cpu.
+#include "kernels/vec_math.h"
 #include "ops/op_helpers.h"
 
 namespace tg {
@@ -28,25 +29,55 @@ Tensor prelu(const Tensor& a, const Tensor& weight) {
   TG_CHECK(weight.dtype() == a.dtype(), "Found dtype ", weight.dtype(), " but expected ", a.dtype());
   TG_CHECK_TYPE(a.is_floating_point(), "\"prelu_cpu\" not implemented for '", a.dtype(), "'");
   const int64_t ndim = a.dim();
-  Tensor out;
+  // Contiguous, as libtorch's prelu_cpu makes it whatever a's layout; one loop
+  // (as where(x > 0, x, x * w) it took three passes, 3.1x libtorch's time).
+  Tensor out = empty(a.sizes(), a.dtype());
   {
     AutoGradMode no_grad(false);
-    // Contiguous, as libtorch's prelu_cpu makes it whatever a's layout.
-    const Tensor x = contiguous_raw(a), w = channel_weight(weight, ndim);
-    out = where(x > 0, x, x * w);
+    const Tensor w = channel_weight(weight, ndim);
+    kernels::visit_floating(a.dtype(), "prelu_cpu", [&](auto tag) {
+      using T = decltype(tag);
+      // Selected through the bits (vec_math.h): GCC moved the product into a
+      // branch, which it does not speculate (it could trap), and the loop took
+      // 2.5 ms for 512K floats with mixed signs instead of 0.04.
+      kernels::map<T, T, T>(
+          out, [](T x, T wv) { return kernels::select_bits(x > T(0), x, x * wv); }, contiguous_raw(a), w);
+    });
   }
   if (needs_record(a, weight)) {
     DimVector w_shape(weight.sizes());
     auto node = make_node("PreluBackward0", [ndim, w_shape](Node& n, const Tensor& g) -> variable_list {
-      Tensor x = n.saved(0), positive = x > 0;
+      const Tensor x = n.saved(0);
       variable_list grads(2);
-      if (n.needs_input_grad(0)) grads[0] = where(positive, g, g * channel_weight(n.saved(1), ndim));
+      if (GradMode::is_enabled()) {  // differentiable formulas, for create_graph
+        const Tensor positive = x > 0;
+        if (n.needs_input_grad(0)) grads[0] = where(positive, g, g * channel_weight(n.saved(1), ndim));
+        if (n.needs_input_grad(1)) grads[1] = where(positive, 0, x * g);
+      } else {
+        kernels::visit_floating(x.dtype(), "prelu_backward_cpu", [&](auto tag) {
+          using T = decltype(tag);
+          const Tensor gc = cast(g, x.dtype());
+          if (n.needs_input_grad(0)) {
+            grads[0] = empty(x.sizes(), x.dtype());
+            kernels::map<T, T, T, T>(
+                grads[0],
+                [](T xv, T gv, T wv) { return kernels::select_bits(xv > T(0), gv, gv * wv); },
+                x, gc, channel_weight(n.saved(1), ndim));
+          }
+          if (n.needs_input_grad(1)) {
+            grads[1] = empty(x.sizes(), x.dtype());
+            kernels::map<T, T, T>(
+                grads[1],
+                [](T xv, T gv) { return kernels::select_bits(xv > T(0), T(0), xv * gv); },
+                x, gc);
+          }
+        });
+      }
       if (n.needs_input_grad(1)) {
-        Tensor per_element = where(positive, 0, x * g);
         DimVector dims;
         for (int64_t d = 0; d < ndim; ++d)
           if (d != 1 || core::numel_of(w_shape) == 1) dims.push_back(d);
-        grads[1] = (dims.empty() ? per_element : per_element.sum(dims)).reshape(w_shape);
+        grads[1] = (dims.empty() ? grads[1] : grads[1].sum(dims)).reshape(w_shape);
       }
       return grads;
     }, a, weight);

@@ -1,9 +1,10 @@
 // im2col / col2im (src/kernels/conv.cpp) against their definition, written out
-// naively here, on geometries that take every path: float32 rows with unit width
-// stride go through masked vectors (Note [Masked column rows]) sixteen columns at
-// a time, so widths below, at and above sixteen; strided, padded, dilated and
-// 'same'-shaped windows; float64 through the scalar loops. Copies must be exact,
-// and col2im's sums the same bits as adding the entries in (ki, kj) order.
+// naively here, on geometries that take every path: float32 rows with a width
+// stride of 1 or 2 go through masked vectors (Note [Masked column rows]) sixteen
+// columns at a time, so widths below, at and above sixteen; strided, padded,
+// dilated and 'same'-shaped windows; float64 through the scalar loops. Copies
+// must be exact, and col2im's sums the same bits as adding the entries in
+// (ki, kj) order.
 #include <cstring>
 #include <vector>
 
@@ -94,7 +95,12 @@ TEST(ConvColumns, Im2colAndCol2imFollowTheirDefinitionOnEveryPath) {
       {2, 9, 20, 3, 1, 2, 2},   // dilated
       {1, 4, 5, 5, 1, 0, 1},    // a kernel as wide as the image
       {2, 3, 4, 3, 1, 3, 1},    // padding wider than the image: rows of zeros
-      {2, 11, 19, 3, 2, 1, 1},  // strided: the scalar loops
+      {2, 11, 19, 3, 2, 1, 1},  // stride 2: two loads and a permute per vector
+      {2, 9, 32, 3, 2, 1, 1},   // stride 2, sixteen output columns: the second load ends the row
+      {1, 7, 70, 3, 2, 1, 1},   // stride 2, three vectors per row
+      {2, 8, 37, 4, 2, 3, 2},   // stride 2, dilated, padding wider than needed
+      {1, 5, 6, 5, 2, 4, 1},    // stride 2, padding wider than the image
+      {2, 11, 19, 3, 3, 1, 1},  // stride 3: the scalar loops
       {1, 8, 21, 2, 1, 0, 3},   // no padding, dilated
       {3, 10, 10, 1, 1, 0, 1},  // 1x1
   };

@@ -110,14 +110,21 @@ inline __mmask16 lanes(int64_t lo, int64_t hi) {
   return hi <= lo ? __mmask16(0) : static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-bool has_masked_im2col(const ConvGeometry& g) { return g.stride_w == 1; }
+bool has_masked_im2col(const ConvGeometry& g) { return g.stride_w == 1 || g.stride_w == 2; }
 bool has_masked_col2im(const ConvGeometry& g) { return g.stride_h == 1 && g.stride_w == 1 && g.kernel_w <= 16; }
 
 // The geometry's fields are copied to locals first: the stores through float
 // pointers could alias them otherwise, and reloading one on every row put a load
 // and a multiply into the chain of source addresses.
+// With a stride of 2 along the width (Stride2), sixteen output columns read 32
+// input columns: two masked loads, the even elements picked by one permute. A
+// stride-2 3 x 3 convolution of 32 x 32 x 32 images spent 35% of its time in
+// im2col element by element.
+template <bool Stride2>
 void im2col_plane_masked(const float* plane, float* cols, const ConvGeometry& g) {
   const int64_t L = g.col_cols(), OW = g.out_w, OH = g.out_h, W = g.width, step = g.stride_h * g.width;
+  constexpr int64_t S = Stride2 ? 2 : 1;
+  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
     const int64_t row_offset = ki * g.dilation_h - g.pad_h;
     const Span r = inside(row_offset, g.height, g.stride_h, OH);
@@ -125,16 +132,24 @@ void im2col_plane_masked(const float* plane, float* cols, const ConvGeometry& g)
       float* row = cols + (ki * g.kernel_w + kj) * L;
       const int64_t col_offset = kj * g.dilation_w - g.pad_w;
       for (int64_t ow = 0; ow < OW; ow += 16) {
-        // Output column o reads input column o + col_offset.
+        // Output column o reads input column S * o + col_offset; element e of the
+        // loads is input column S * ow + col_offset + e.
         const __mmask16 store = lanes(0, OW - ow);
-        const __mmask16 load = r.begin < r.end ? store & lanes(-col_offset - ow, W - col_offset - ow) : __mmask16(0);
+        const int64_t first = -col_offset - S * ow, end = W - col_offset - S * ow;
+        const bool any = r.begin < r.end;
+        const __mmask16 low = any ? (Stride2 ? lanes(first, end) : store & lanes(first, end)) : __mmask16(0);
+        const __mmask16 high = any && Stride2 ? lanes(first - 16, end - 16) : __mmask16(0);
         float* dst = row + ow;
         int64_t oh = 0;
+        const bool load = low || high;
         for (; oh < (load ? r.begin : OH); ++oh, dst += OW) _mm512_mask_storeu_ps(dst, store, _mm512_setzero_ps());
         if (!load) continue;
-        const float* src = plane + (r.begin * step + row_offset * W + col_offset + ow);
-        for (; oh < r.end; ++oh, src += step, dst += OW)
-          _mm512_mask_storeu_ps(dst, store, _mm512_maskz_loadu_ps(load, src));
+        const float* src = plane + (r.begin * step + row_offset * W + col_offset + S * ow);
+        for (; oh < r.end; ++oh, src += step, dst += OW) {
+          __m512 v = _mm512_maskz_loadu_ps(low, src);
+          if constexpr (Stride2) v = _mm512_permutex2var_ps(v, evens, _mm512_maskz_loadu_ps(high, src + 16));
+          _mm512_mask_storeu_ps(dst, store, v);
+        }
         for (; oh < OH; ++oh, dst += OW) _mm512_mask_storeu_ps(dst, store, _mm512_setzero_ps());
       }
     }
@@ -179,6 +194,49 @@ void col2im_plane_masked(const float* cols, float* plane, const ConvGeometry& g)
       __m512 last = _mm512_setzero_ps();
       for (int64_t ki = 0; ki < kh; ++ki) last = add_row(ih, ki, last);
       _mm512_mask_storeu_ps(plane + ih * W + iw, in_row, last);
+    }
+  }
+}
+
+// col2im_plane's scatter with a width stride of 2, sixteen output columns at a
+// time: the entries are spread over the even lanes of two vectors (permutes) and
+// added into the 32 input columns they read by masked loads and stores. Within
+// one (ki, kj) no two entries meet, so each input element receives its entries
+// in (ki, kj) order, as there: the same bits.
+bool has_stride2_col2im(const ConvGeometry& g) { return g.stride_w == 2; }
+
+void col2im_plane_stride2(const float* cols, float* plane, const ConvGeometry& g) {
+  const int64_t L = g.col_cols(), OW = g.out_w, OH = g.out_h, W = g.width, step = g.stride_h * g.width;
+  std::fill(plane, plane + g.height * W, 0.0f);
+  const __m512i low_half = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+  const __m512i high_half = _mm512_setr_epi32(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
+  constexpr __mmask16 kEven = 0x5555;
+  for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
+    const int64_t row_offset = ki * g.dilation_h - g.pad_h;
+    const Span r = inside(row_offset, g.height, g.stride_h, OH);
+    if (r.begin == r.end) continue;
+    for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
+      const float* row = cols + (ki * g.kernel_w + kj) * L;
+      const int64_t col_offset = kj * g.dilation_w - g.pad_w;
+      for (int64_t ow = 0; ow < OW; ow += 16) {
+        // Element e of the two vectors is input column 2 ow + col_offset + e.
+        const int64_t n = std::min<int64_t>(16, OW - ow), first = -col_offset - 2 * ow, end = W - col_offset - 2 * ow;
+        const __mmask16 low = kEven & lanes(0, 2 * n) & lanes(first, end);
+        const __mmask16 high = kEven & lanes(0, 2 * n - 16) & lanes(first - 16, end - 16);
+        if (!low && !high) continue;
+        const __mmask16 entries = lanes(0, n);
+        const float* src = row + r.begin * OW + ow;
+        float* dst = plane + (r.begin * step + row_offset * W + col_offset + 2 * ow);
+        for (int64_t oh = r.begin; oh < r.end; ++oh, src += OW, dst += step) {
+          const __m512 v = _mm512_maskz_loadu_ps(entries, src);
+          if (low)
+            _mm512_mask_storeu_ps(dst, low,
+                                  _mm512_add_ps(_mm512_maskz_loadu_ps(low, dst), _mm512_permutex2var_ps(v, low_half, v)));
+          if (high)
+            _mm512_mask_storeu_ps(
+                dst + 16, high, _mm512_add_ps(_mm512_maskz_loadu_ps(high, dst + 16), _mm512_permutex2var_ps(v, high_half, v)));
+        }
+      }
     }
   }
 }
@@ -231,7 +289,10 @@ void im2col(const T* x, T* cols, int64_t batch, const ConvGeometry& g) {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     if (has_masked_im2col(g))
-      return for_each_plane(batch, g, [&](int64_t p) { im2col_plane_masked(x + p * plane, cols + p * plane_cols, g); });
+      return for_each_plane(batch, g, [&](int64_t p) {
+        if (g.stride_w == 1) im2col_plane_masked<false>(x + p * plane, cols + p * plane_cols, g);
+        else im2col_plane_masked<true>(x + p * plane, cols + p * plane_cols, g);
+      });
   }
 #endif
   for_each_plane(batch, g, [&](int64_t p) { im2col_plane(x + p * plane, cols + p * plane_cols, g); });
@@ -244,6 +305,8 @@ void col2im_planes(std::conditional_t<Scratch, T*, const T*> cols, T* x, int64_t
   if constexpr (std::is_same_v<T, float>) {
     if (has_masked_col2im(g))
       return for_each_plane(batch, g, [&](int64_t p) { col2im_plane_masked(cols + p * plane_cols, x + p * plane, g); });
+    if (has_stride2_col2im(g))
+      return for_each_plane(batch, g, [&](int64_t p) { col2im_plane_stride2(cols + p * plane_cols, x + p * plane, g); });
   }
 #endif
   for_each_plane(batch, g, [&](int64_t p) { col2im_plane<Scratch, T>(cols + p * plane_cols, x + p * plane, g); });

@@ -290,11 +290,13 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
   int64_t n = floating ? static_cast<int64_t>(std::ceil((e - s) / st))
                        : (end.toLong() - start.toLong() + step.toLong() - (st > 0 ? 1 : -1)) / step.toLong();
   Tensor t = ops::empty({n}, dtype);
+  const int64_t first = start.toLong(), stride = step.toLong();
   kernels::visit(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data_ptr<T>();
+    // The scalars are read once, outside the loop, so that it vectorises.
     for (int64_t i = 0; i < n; ++i) {
-      if constexpr (std::is_same_v<T, int64_t>) p[i] = start.toLong() + i * step.toLong();
+      if constexpr (std::is_same_v<T, int64_t>) p[i] = first + i * stride;
       else p[i] = static_cast<T>(s + static_cast<double>(i) * st);
     }
   });

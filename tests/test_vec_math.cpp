@@ -268,7 +268,8 @@ TEST(VecMathOps, LossesWithBroadcastOperandsGiveTheSameBitsWhereverAnElementFall
   const Tensor weight = tensor(0.7), pos_weight = tensor({1.5});
   const auto options = F::BinaryCrossEntropyWithLogitsFuncOptions().weight(weight).pos_weight(pos_weight);
   auto loss = [&](const Tensor& logits, const Tensor& t) {
-    return F::binary_cross_entropy_with_logits(logits, t, F::BinaryCrossEntropyWithLogitsFuncOptions(options).reduction(kNone));
+    return F::binary_cross_entropy_with_logits(logits, t,
+                                               F::BinaryCrossEntropyWithLogitsFuncOptions(options).reduction(kNone));
   };
   auto gradient = [&](const Tensor& logits, const Tensor& t) {
     const Tensor leaf = logits.detach().requires_grad_();

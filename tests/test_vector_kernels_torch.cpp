@@ -211,8 +211,8 @@ TEST(VectorisedExtrema, ColumnsOfTallSlabsMatchLibtorchBitForBit) {
     for (int64_t n : {1, 8, 17, 64, 100, 121, 300}) {
       const int64_t rows = 37;
       const bool floating = dtype != tg::kLong;
-      const tg::Tensor x = from_values(row_with(3 * rows * n, 5, floating ? Planted{{n + 3, kNaN}, {7 * n, kNaN}} : Planted{}), dtype)
-                               .reshape({3, rows, n});
+      const Planted nans = floating ? Planted{{n + 3, kNaN}, {7 * n, kNaN}} : Planted{};
+      const tg::Tensor x = from_values(row_with(3 * rows * n, 5, nans), dtype).reshape({3, rows, n});
       const torch::Tensor tx = to_torch(x);
       std::ostringstream what;
       what << dtype << ", 3 x " << rows << " x " << n;

@@ -229,12 +229,11 @@ void col2im_plane_stride2(const float* cols, float* plane, const ConvGeometry& g
         float* dst = plane + (r.begin * step + row_offset * W + col_offset + 2 * ow);
         for (int64_t oh = r.begin; oh < r.end; ++oh, src += OW, dst += step) {
           const __m512 v = _mm512_maskz_loadu_ps(entries, src);
-          if (low)
-            _mm512_mask_storeu_ps(dst, low,
-                                  _mm512_add_ps(_mm512_maskz_loadu_ps(low, dst), _mm512_permutex2var_ps(v, low_half, v)));
+          const __m512 spread_low = _mm512_permutex2var_ps(v, low_half, v);
+          const __m512 spread_high = _mm512_permutex2var_ps(v, high_half, v);
+          if (low) _mm512_mask_storeu_ps(dst, low, _mm512_add_ps(_mm512_maskz_loadu_ps(low, dst), spread_low));
           if (high)
-            _mm512_mask_storeu_ps(
-                dst + 16, high, _mm512_add_ps(_mm512_maskz_loadu_ps(high, dst + 16), _mm512_permutex2var_ps(v, high_half, v)));
+            _mm512_mask_storeu_ps(dst + 16, high, _mm512_add_ps(_mm512_maskz_loadu_ps(high, dst + 16), spread_high));
         }
       }
     }
@@ -306,7 +305,8 @@ void col2im_planes(std::conditional_t<Scratch, T*, const T*> cols, T* x, int64_t
     if (has_masked_col2im(g))
       return for_each_plane(batch, g, [&](int64_t p) { col2im_plane_masked(cols + p * plane_cols, x + p * plane, g); });
     if (has_stride2_col2im(g))
-      return for_each_plane(batch, g, [&](int64_t p) { col2im_plane_stride2(cols + p * plane_cols, x + p * plane, g); });
+      return for_each_plane(batch, g,
+                            [&](int64_t p) { col2im_plane_stride2(cols + p * plane_cols, x + p * plane, g); });
   }
 #endif
   for_each_plane(batch, g, [&](int64_t p) { col2im_plane<Scratch, T>(cols + p * plane_cols, x + p * plane, g); });

@@ -77,7 +77,8 @@ inline void run_inner(char* const* ptrs, const int64_t* st, int64_t n, const Op&
       ((st[I + 1] == 0 ? std::get<I>(copies).fill(*std::get<I>(in)) : void()), ...);
       for (int64_t first = 0; first < n; first += kCopies) {
         const int64_t count = std::min(kCopies, n - first);
-        std::tuple<const Loaded<In>*...> block{(st[I + 1] == 0 ? std::get<I>(copies).data() : std::get<I>(in) + first)...};
+        std::tuple<const Loaded<In>*...> block{
+            (st[I + 1] == 0 ? std::get<I>(copies).data() : std::get<I>(in) + first)...};
         Loaded<Out>* __restrict to = o + first;
         for (int64_t i = 0; i < count; ++i) to[i] = static_cast<Out>(op(static_cast<In>(std::get<I>(block)[i])...));
       }

@@ -158,7 +158,10 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
               if (n.needs_input_grad(1)) {
                 gt = empty(x.sizes(), dtype);
                 kernels::map<T, T, T, T>(
-                    gt, [d](T gv, T xv, T wv) TG_VECTOR_INLINE { return -kernels::vec_log(xv / (T(1) - xv)) * gv * wv / d; },
+                    gt,
+                    [d](T gv, T xv, T wv) TG_VECTOR_INLINE {
+                      return -kernels::vec_log(xv / (T(1) - xv)) * gv * wv / d;
+                    },
                     gc, x, wt);
               }
             });

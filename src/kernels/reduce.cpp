@@ -128,9 +128,10 @@ constexpr int64_t kRowChunk = 128;
 // every loop has a fixed width and the lanes stay in a vector register (adding
 // +0 changes no lane: a sum that starts at +0 is never -0). Indexed by the tail's
 // length, the lanes lived in memory, and the row sums of 16384 x 64 floats took
-// 157 us against libtorch's 90.
+// 157 us against libtorch's 90. Not forced inline: inlined into the threads'
+// loops, x.sum() of 512 x 1024 floats took 38 us on two threads against 13.
 template <class T>
-[[gnu::always_inline]] inline T block_sum(const T* p, int64_t n) {
+T block_sum(const T* p, int64_t n) {
   static_assert(kLanes == 16);
   T acc[kLanes] = {};
   int64_t i = 0;
@@ -291,8 +292,8 @@ void sum(const T* in, T* out, int64_t outer, int64_t reduce, int64_t inner) {
       return;
     }
     core::parallel_for(outer, std::max<int64_t>(1, core::kElementwiseGrain / reduce), [&](int64_t b, int64_t e) {
-      // Short rows inline their block sum: through a call per row (and its
-      // vzeroupper), one row's sum did not overlap the next's.
+      // Rows of one block call block_sum directly: through contiguous_sum, the
+      // row sums of 16384 x 64 floats took 131-159 us, directly 81.
       if (reduce <= kBlock)
         for (int64_t o = b; o < e; ++o) out[o] = block_sum(in + o * reduce, reduce);
       else

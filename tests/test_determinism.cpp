@@ -238,3 +238,14 @@ TEST(Determinism, BackwardProductsOfMmWithATransposedOperand) {
   EXPECT_TRUE(both.slice(0, 0, 256 * 32).allclose(a_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
   EXPECT_TRUE(both.slice(0, 256 * 32).allclose(b_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
 }
+
+// Matrix-vector products are shared by the threads from 256K multiply-adds
+// (kernels/gemm.cpp): each element of the result is still one thread's, summed
+// in the same order.
+TEST(Determinism, MatrixVectorProductsSharedByTheThreads) {
+  const Tensor m = mixed_values({1024, 1000}, kFloat), v = mixed_values({1000}, kFloat);
+  const Tensor mv = check_threads([&] { return matmul(m, v); });
+  const Tensor vm = check_threads([&] { return matmul(v, m.t()); });
+  EXPECT_TRUE(mv.to(kDouble).allclose(matmul(m.to(kDouble), v.to(kDouble)), 1e-4, 1e-2));
+  EXPECT_TRUE(vm.to(kDouble).allclose(matmul(m.to(kDouble), v.to(kDouble)), 1e-4, 1e-2));
+}

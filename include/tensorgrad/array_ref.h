@@ -30,11 +30,16 @@ class ArrayRef {
   constexpr ArrayRef(const T* begin, const T* end) : data_(begin), size_(end - begin) {}
   ArrayRef(const std::vector<T>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
   // Like c10::ArrayRef: valid for the full expression a braced list appears in.
+  // GCC's -Winit-list-lifetime, which clang does not know (and would warn about).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
   constexpr ArrayRef(const std::initializer_list<T>& il)  // NOLINT
       : data_(il.begin() == il.end() ? nullptr : il.begin()), size_(il.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
   template <size_t N>
   constexpr ArrayRef(const T (&arr)[N]) : data_(arr), size_(N) {}  // NOLINT
 

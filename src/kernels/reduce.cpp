@@ -528,9 +528,11 @@ void extremum<bool, false>(const bool* in, bool* out, int64_t* indices, int64_t 
                            reduce, inner);
 }
 
-#define TG_INSTANTIATE(T)                                                                   \
-  template void sum<T>(const T*, T*, int64_t, int64_t, int64_t);                            \
-  template void extremum<T, true>(const T*, T*, int64_t*, int64_t, int64_t, int64_t);       \
+// (sum<int64_t> is the explicit specialisation above.)
+template void sum<float>(const float*, float*, int64_t, int64_t, int64_t);
+template void sum<double>(const double*, double*, int64_t, int64_t, int64_t);
+#define TG_INSTANTIATE(T)                                                             \
+  template void extremum<T, true>(const T*, T*, int64_t*, int64_t, int64_t, int64_t); \
   template void extremum<T, false>(const T*, T*, int64_t*, int64_t, int64_t, int64_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

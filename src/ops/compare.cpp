@@ -155,19 +155,17 @@ bool equal(const Tensor& a, const Tensor& b) {
 }
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
-  const ScalarType t = result_type(a, b);
-  Tensor close = kernels::visit(t, [&](auto tag) {
-    using T = decltype(tag);
-    return binary_map<true>(a, b, t, [=](auto x, auto y) {
-      if constexpr (std::is_floating_point_v<T>) {
-        if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
-        if (x == y) return true;  // equal infinities
-        return static_cast<double>(std::abs(x - y)) <= atol + rtol * static_cast<double>(std::abs(y));
-      } else {
-        double dx = static_cast<double>(x), dy = static_cast<double>(y);
-        return std::abs(dx - dy) <= atol + rtol * std::abs(dy);
-      }
-    });
+  // The values' own type decides the formula: binary_map instantiates the op for
+  // every dtype, whatever the compute type.
+  Tensor close = binary_map<true>(a, b, result_type(a, b), [=](auto x, auto y) {
+    if constexpr (std::is_floating_point_v<decltype(x)>) {
+      if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
+      if (x == y) return true;  // equal infinities
+      return static_cast<double>(std::abs(x - y)) <= atol + rtol * static_cast<double>(std::abs(y));
+    } else {
+      double dx = static_cast<double>(x), dy = static_cast<double>(y);
+      return std::abs(dx - dy) <= atol + rtol * std::abs(dy);
+    }
   });
   Tensor c = contiguous_raw(close);
   const bool* p = c.data_ptr<bool>();

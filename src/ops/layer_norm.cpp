@@ -66,7 +66,7 @@ void layer_norm_rows(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd,
 // gx = rstd * (gy - mean(gy) - xhat * mean(gy * xhat)) for one row, gy = g * w.
 template <bool HasWeight, class T>
 void layer_norm_input_grad(const T* gr, const T* xr, const T* w, T m, T rs, T* o, int64_t N) {
-  auto gy = [gr, w](int64_t j) {
+  auto gy = [=](int64_t j) {
     if constexpr (HasWeight) return gr[j] * w[j];
     else return gr[j];
   };

@@ -265,7 +265,7 @@ Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<S
       const T lo = min ? min->to<T>() : -std::numeric_limits<T>::infinity();
       const T hi = max ? max->to<T>() : std::numeric_limits<T>::infinity();
       return float_binary_map(g, x, [lo, hi](auto gv, auto xv) {
-        return (xv >= lo) & (xv <= hi) ? gv : decltype(gv)(0);
+        return ((xv >= lo) & (xv <= hi)) ? gv : decltype(gv)(0);
       });
     });
   });

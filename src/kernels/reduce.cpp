@@ -174,19 +174,6 @@ T contiguous_sum(const T* p, int64_t n, bool parallel) {
   return pairwise_combine(partial.data(), nblocks);
 }
 
-// Calls tile(first, width) over columns [i0, i1) in tiles of 64, then 32, 16, 8
-// and 1 columns, width a std::integral_constant: a reduction over a middle dim
-// with a fixed number of columns per pass keeps its accumulators in registers.
-template <class Tile>
-void for_each_column_tile(int64_t i0, int64_t i1, const Tile& tile) {
-  int64_t i = i0;
-  for (; i + 64 <= i1; i += 64) tile(i, std::integral_constant<int, 64>{});
-  if (i + 32 <= i1) tile(i, std::integral_constant<int, 32>{}), i += 32;
-  if (i + 16 <= i1) tile(i, std::integral_constant<int, 16>{}), i += 16;
-  if (i + 8 <= i1) tile(i, std::integral_constant<int, 8>{}), i += 8;
-  for (; i < i1; ++i) tile(i, std::integral_constant<int, 1>{});
-}
-
 // acc[0, W) = the sums of rows [r0, r1) of the W columns at `in` (rows `inner`
 // apart), each summed row after row from zero. W is fixed, so that the
 // accumulators stay in vector registers: with a loop over a run-time width they
@@ -203,12 +190,16 @@ void column_tile(const T* in, int64_t inner, int64_t r0, int64_t r1, T* acc) {
   std::copy(a, a + W, acc);
 }
 
-// acc[0, w) = the sums of rows [r0, r1) of columns [i0, i0 + w).
+// acc[0, w) = the sums of rows [r0, r1) of columns [i0, i0 + w), in tiles of 64,
+// then 32, 16, 8 and 1 columns.
 template <class T>
 void column_sums(const T* in, int64_t inner, int64_t r0, int64_t r1, int64_t i0, int64_t w, T* acc) {
-  for_each_column_tile(0, w, [&](int64_t i, auto width) {
-    column_tile<decltype(width)::value>(in + i0 + i, inner, r0, r1, acc + i);
-  });
+  int64_t i = 0;
+  for (; i + 64 <= w; i += 64) column_tile<64>(in + i0 + i, inner, r0, r1, acc + i);
+  if (i + 32 <= w) column_tile<32>(in + i0 + i, inner, r0, r1, acc + i), i += 32;
+  if (i + 16 <= w) column_tile<16>(in + i0 + i, inner, r0, r1, acc + i), i += 16;
+  if (i + 8 <= w) column_tile<8>(in + i0 + i, inner, r0, r1, acc + i), i += 8;
+  for (; i < w; ++i) column_tile<1>(in + i0 + i, inner, r0, r1, acc + i);
 }
 
 // Combines the nchunks partial rows of w elements pairwise into the first.
@@ -470,14 +461,21 @@ void extremum_tile(const T* in, int64_t reduce, int64_t inner, T* out, int64_t* 
   if constexpr (kIndices) std::copy(at, at + W, indices);
 }
 
-// Columns [i0, i1) of a [reduce, inner] slab.
+// Columns [i0, i1) of a [reduce, inner] slab, in tiles of 64, 32, 16, 8 and 1.
 template <bool Max, bool kIndices, class T>
 void strided_extremum(const T* in, int64_t reduce, int64_t inner, int64_t i0, int64_t i1, T* out,
                       int64_t* indices) {
-  for_each_column_tile(i0, i1, [&](int64_t i, auto width) {
-    extremum_tile<Max, kIndices, decltype(width)::value>(in + i, reduce, inner, out + i,
-                                                         kIndices ? indices + i : nullptr);
-  });
+  int64_t i = i0;
+  auto tile = [&](auto width) {
+    constexpr int W = decltype(width)::value;
+    extremum_tile<Max, kIndices, W>(in + i, reduce, inner, out + i, kIndices ? indices + i : nullptr);
+    i += W;
+  };
+  while (i + 64 <= i1) tile(std::integral_constant<int, 64>{});
+  if (i + 32 <= i1) tile(std::integral_constant<int, 32>{});
+  if (i + 16 <= i1) tile(std::integral_constant<int, 16>{});
+  if (i + 8 <= i1) tile(std::integral_constant<int, 8>{});
+  while (i < i1) tile(std::integral_constant<int, 1>{});
 }
 
 }  // namespace

@@ -239,6 +239,19 @@ TEST(Determinism, BackwardProductsOfMmWithATransposedOperand) {
   EXPECT_TRUE(both.slice(0, 256 * 32).allclose(b_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
 }
 
+// A linear layer's forward at batch 32 or 48 is computed turned around, W x^T
+// (Note [Turned-around products] in kernels/gemm.cpp), its columns cut over the
+// threads: each element is one block's, whatever the thread count.
+TEST(Determinism, TurnedAroundLinearForward) {
+  for (int64_t batch : {32, 48}) {
+    const Tensor x = mixed_values({batch, 784}, kFloat), w = mixed_values({256, 784}, kFloat) * 1e-3,
+                 b = mixed_values({256}, kFloat);
+    const Tensor out = check_threads([&] { return nn::functional::linear(x, w, b); });
+    const Tensor reference = x.to(kDouble).mm(w.to(kDouble).t()) + b.to(kDouble);
+    EXPECT_TRUE(out.to(kDouble).allclose(reference, 1e-4, 1e-2)) << batch;
+  }
+}
+
 // Matrix-vector products are shared by the threads from 256K multiply-adds
 // (kernels/gemm.cpp): each element of the result is still one thread's, summed
 // in the same order.

@@ -222,6 +222,51 @@ TEST(GemmKernel, NarrowProductsTurnedAroundMatchTheDefinition) {
   }
 }
 
+TEST(GemmKernel, ProductsTurnedAroundForATransposedBMatchTheDefinition) {
+  // x W^T with 32 or 48 rows is computed as W x^T through copies (Note
+  // [Turned-around products] in kernels/gemm.cpp), when beta is 0 or when it is 1
+  // onto a bias row; the other betas, and other row counts, as they are. Padded
+  // leading dimensions (C inside a wider matrix, whose other columns must stay
+  // untouched), alpha, beta 0 over NaN, 1 and 2 threads (the larger products are
+  // cut by columns). Small integers keep every sum exact.
+  const int saved_threads = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (int64_t M : {31, 32, 48}) {
+      for (int64_t N : {16, 20, 256, 300}) {
+        for (int64_t K : {3, 784}) {
+          for (float beta : {0.0f, 1.0f, 0.5f}) {
+            for (bool onto_row : {false, true}) {
+              const int64_t lda = K + 1, ldb = K + 2, ldc = N + 3;
+              std::vector<float> a(M * lda), b(N * ldb), c(M * ldc), row(N);
+              for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+              for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+              for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
+              for (int64_t j = 0; j < N; ++j) row[j] = static_cast<float>(j % 7);
+              std::vector<float> expected = c;
+              for (int64_t i = 0; i < M; ++i)
+                for (int64_t j = 0; j < N; ++j) {
+                  double sum = 0;
+                  for (int64_t p = 0; p < K; ++p) sum += double(a[i * lda + p]) * double(b[j * ldb + p]);
+                  const double addend = onto_row ? row[j] : c[i * ldc + j];
+                  expected[i * ldc + j] = static_cast<float>(2.0 * sum + (beta == 0.0f ? 0.0 : beta * addend));
+                }
+              kernels::gemm_onto_rows(false, true, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta,
+                                      onto_row ? row.data() : nullptr, c.data(), ldc);
+              for (size_t i = 0; i < c.size(); ++i) {
+                const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
+                ASSERT_TRUE(same) << M << "x" << N << "x" << K << " beta " << beta << " onto a row " << onto_row
+                                  << " threads " << threads << " at " << i << ": " << c[i] << " vs " << expected[i];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  set_num_threads(saved_threads);
+}
+
 // Note [Chunk affinity]: a product cut by rows over the threads leaves the count of
 // its blocks on its storage, and the optimizer step and zero_grad then cut the
 // same memory into as many chunks, each thread passing over the rows it wrote.

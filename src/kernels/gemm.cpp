@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -128,6 +129,7 @@ struct BlockPlan {
   int64_t grain = 0;
 };
 constexpr int64_t kBlockUnit = 16;
+
 // oneDNN 2.6 runs x W^T (B transposed) near its best rate from 128 columns of C
 // up; narrower, at 53-85% of it (one Zen 4 core).
 constexpr int64_t kWideTransposedBColumns = 128;
@@ -200,6 +202,72 @@ int64_t for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, bool trans
   return plan->by_columns ? 0 : (plan->units + plan->grain - 1) / plan->grain;
 }
 
+// Note [Turned-around products]: oneDNN 2.6 runs x W^T (B transposed, a linear
+// layer's forward) with 32 or 48 rows well below its rate for the same product
+// turned around with neither operand transposed, C^T = W x^T from a contiguous
+// copy of x^T; the copies both ways (OpenBLAS's somatcopy) cost less than the
+// difference. One Zen 4 core, copies included: 32x256x784 132 -> 116 us,
+// 32x128x256 23.4 -> 20.4, 48x512x512 309 -> 232. At 16, 24, 40 or 64 rows the
+// turned product was up to 1.2x slower for some of the MLP's shapes, so only 32
+// and 48 turn.
+// - It is cut over the threads as any other product, from kMinGemmChunkWork, by
+//   columns of C: rows of W, which the optimizer step left in the same blocks
+//   (Note [Chunk affinity]). Cut from 2^19 multiply-adds, the MLP's 32x128x256
+//   product took 9 us per half on two cores against 20 whole, but the optimizer
+//   step then took 29-40 us against 22: it rewrites that weight on the thread
+//   that wrote its gradient, and half its lines were in the other core's cache.
+// - Each block makes its own copy of x^T. Made once by the caller and read by
+//   the other thread, its lines crossed between the cores on every step, and in
+//   this VM's phases where that is slow (zero_grad 25-45 us instead of 10) the
+//   MLP's forward at batch 32 took 173 us against 137.
+
+// The copies are kept per thread (sgemm_turned_onto_rows), so their size is
+// bounded: at most 48 x 4096 floats each, beyond the shapes measured.
+constexpr int64_t kMaxTurnedExtent = 4096;
+
+bool turns_around(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float beta, const float* row) {
+  // With beta other than 0 and 1 the addend would be rounded apart from oneDNN's
+  // own beta * C; with C as the addend (no row) it is not worth a third copy.
+  return !trans_a && trans_b && (M == 32 || M == 48) && N >= kNarrowColumns && N <= kMaxTurnedExtent &&
+         K <= kMaxTurnedExtent && (beta == 0.0f || (beta == 1.0f && row != nullptr));
+}
+
+// out[j, i] = in[i, j] for a rows x cols `in` (rows ld_in apart) into out (rows
+// ld_out apart).
+void transpose_into(int64_t rows, int64_t cols, const float* in, int64_t ld_in, float* out, int64_t ld_out) {
+  cblas_somatcopy(CblasRowMajor, CblasTrans, static_cast<blasint>(rows), static_cast<blasint>(cols), 1.0f, in,
+                  static_cast<blasint>(ld_in), out, static_cast<blasint>(ld_out));
+}
+
+// gemm_onto_rows for a product that turns_around (Note [Turned-around products]).
+void sgemm_turned_onto_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                            const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc) {
+  auto run_columns = [&](int64_t first, int64_t columns) {
+    // Kept per thread: allocated per call, the heap's top was trimmed and faulted
+    // back in on every step, and the batch-32 forward took 113-117 us against 95-98.
+    thread_local std::vector<float> a_transposed, c_transposed;
+    a_transposed.resize(static_cast<size_t>(M * K));
+    c_transposed.resize(static_cast<size_t>(columns * M));
+    transpose_into(M, K, A, lda, a_transposed.data(), M);
+    dnnl_sgemm_serial('N', 'N', columns, M, K, alpha, B + first * ldb, ldb, a_transposed.data(), M, 0.0f,
+                      c_transposed.data(), M);
+    transpose_into(columns, M, c_transposed.data(), M, C + first, ldc);
+    if (beta == 0.0f) return;
+    for (int64_t i = 0; i < M; ++i) {
+      float* c = C + i * ldc + first;
+      for (int64_t j = 0; j < columns; ++j) c[j] = row[first + j] + c[j];
+    }
+  };
+  const int64_t threads = core::num_threads(), units = (N + kBlockUnit - 1) / kBlockUnit;
+  if (threads <= 1 || core::in_parallel_region() || float_gemm_runs_whole(M, N, K)) return run_columns(0, N);
+  const int64_t unit_work = M * K * kBlockUnit;
+  const int64_t grain = std::max((kMinGemmChunkWork + unit_work - 1) / unit_work, (units + threads - 1) / threads);
+  core::parallel_for(units, grain, [&](int64_t b, int64_t e) {
+    const int64_t first = b * kBlockUnit;
+    run_columns(first, std::min(N, e * kBlockUnit) - first);
+  });
+}
+
 }  // namespace
 
 std::optional<BlasMatrix> blas_layout(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
@@ -230,6 +298,10 @@ int64_t gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t
   if (K == 0 || alpha == 0.0f) {
     set_rows(0, M, 0, N);
     scale_rows(M, N, beta, C, ldc);
+    return 0;
+  }
+  if (turns_around(trans_a, trans_b, M, N, K, beta, row)) {
+    sgemm_turned_onto_rows(M, N, K, alpha, A, lda, B, ldb, beta, row, C, ldc);
     return 0;
   }
   // Each thread writes the rows of its own block just before its product reads

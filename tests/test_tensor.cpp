@@ -222,6 +222,41 @@ TEST(Inspection, OutOfRangeDimsNameTheValidRange) {
   EXPECT_THROW(m.size(2), IndexError);
 }
 
+// An undefined tensor's metadata raises instead of dereferencing nothing, so an op
+// given one fails with a message (libtorch's undefined tensor answers some of
+// these as an empty [0] tensor and refuses it in every op).
+TEST(Inspection, UndefinedTensorsRaiseInsteadOfCrashing) {
+  const Tensor u, x = ones({2, 2});
+  EXPECT_FALSE(u.defined());
+  EXPECT_FALSE(u.requires_grad());
+  EXPECT_THROW_MSG(u.dim(), "dim() called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.sizes(), "sizes() called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.size(0), "size(dim) called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.stride(0), "stride(dim) called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.numel(), "numel() called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.dtype(), "dtype() called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.data_ptr(), "Cannot access data pointer of Tensor that doesn't have storage");
+  EXPECT_THROW_MSG(u.data_ptr<float>(), "Cannot access data pointer of Tensor that doesn't have storage");
+  EXPECT_THROW_MSG(u.item<float>(), "item() called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.detach(), "detach() called on an undefined Tensor");
+  EXPECT_THROW_MSG(x.is_view_of(u), "is_view_of() called on an undefined Tensor");
+  // Ops raise at their first look at the undefined input.
+  EXPECT_THROW_MSG(u + x, "called on an undefined Tensor");
+  EXPECT_THROW_MSG(x * u, "called on an undefined Tensor");
+  EXPECT_THROW_MSG(relu(u), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(cat({x, u}), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(stack({x, u}), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(mm(x, u), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.sum(), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.clone(), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.contiguous(), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(x.copy_(u), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(nn::functional::linear(x, u), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(nn::functional::mse_loss(x, u), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.backward(), "element 0 of tensors is undefined");
+  EXPECT_EQ(printed(u), "[ Tensor (undefined) ]");
+}
+
 // ---- printing ------------------------------------------------------------------------------------------
 // The exact text libtorch 1.13 prints for the same tensors.
 TEST(Printing, SmallFloatTensor) {

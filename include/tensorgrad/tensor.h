@@ -49,17 +49,19 @@ class Tensor {
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
   int64_t use_count() const { return impl_.use_count(); }
 
-  int64_t dim() const { return impl_->dim(); }
+  // The metadata of an undefined tensor raises tg::Error ("dim() called on an
+  // undefined Tensor"), so that an op given one fails with a message, not a crash.
+  int64_t dim() const { return checked("dim()").dim(); }
   int64_t ndimension() const { return dim(); }
-  int64_t numel() const { return impl_->numel; }
-  IntArrayRef sizes() const { return impl_->sizes; }
-  IntArrayRef strides() const { return impl_->strides; }
+  int64_t numel() const { return checked("numel()").numel; }
+  IntArrayRef sizes() const { return checked("sizes()").sizes; }
+  IntArrayRef strides() const { return checked("strides()").strides; }
   int64_t size(int64_t d) const;
   int64_t stride(int64_t d) const;
-  int64_t storage_offset() const { return impl_->storage_offset; }
-  bool is_contiguous() const { return impl_->is_contiguous; }
-  ScalarType dtype() const { return impl_->dtype; }
-  ScalarType scalar_type() const { return impl_->dtype; }
+  int64_t storage_offset() const { return checked("storage_offset()").storage_offset; }
+  bool is_contiguous() const { return checked("is_contiguous()").is_contiguous; }
+  ScalarType dtype() const { return checked("dtype()").dtype; }
+  ScalarType scalar_type() const { return checked("scalar_type()").dtype; }
   TensorOptions options() const { return TensorOptions(dtype()); }
   size_t element_size() const { return tg::element_size(dtype()); }
   size_t nbytes() const { return static_cast<size_t>(numel()) * element_size(); }
@@ -68,7 +70,7 @@ class Tensor {
 
   // ---- data access -------------------------------------------------------
   template <class T> T* data_ptr() const;
-  void* data_ptr() const { return impl_->data(); }
+  void* data_ptr() const { return checked(nullptr).data(); }
   template <class T> T item() const;
   Scalar item() const;
 
@@ -91,7 +93,7 @@ class Tensor {
   bool retains_grad() const;
   const intrusive_ptr<autograd::Node>& grad_fn() const;
   uint32_t output_nr() const;
-  uint32_t _version() const { return impl_->storage->version; }
+  uint32_t _version() const { return checked("_version()").storage->version; }
   // [tg] drops the gradient (libtorch's equivalent: t.mutable_grad() = {}).
   void zero_grad() const;
   void backward(const Tensor& gradient = {}, optional<bool> retain_graph = nullopt,
@@ -225,6 +227,13 @@ class Tensor {
   std::string toString() const;
 
  private:
+  // *impl_, or tg::Error naming the accessor `what` (nullptr: the data pointer).
+  const TensorImpl& checked(const char* what) const {
+    if (!impl_) [[unlikely]]
+      throw_undefined(what);
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined(const char* what);
   unsigned register_hook_impl(std::function<Tensor(const Tensor&)> fn) const;
   intrusive_ptr<TensorImpl> impl_;
 };

@@ -96,8 +96,8 @@ void Tensor::remove_hook(unsigned pos) const {
 }
 
 Tensor Tensor::detach() const {
-  TensorImpl* i = impl_.get();
-  return Tensor(make_intrusive<TensorImpl>(i->storage, i->dtype, i->sizes, i->strides, i->storage_offset));
+  const TensorImpl& i = checked("detach()");
+  return Tensor(make_intrusive<TensorImpl>(i.storage, i.dtype, i.sizes, i.strides, i.storage_offset));
 }
 
 Tensor& Tensor::detach_() const {

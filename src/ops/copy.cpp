@@ -142,15 +142,26 @@ Tensor scalar_tensor(const Scalar& s, ScalarType dtype) {
 }  // namespace ops
 
 // ---- Tensor accessors ------------------------------------------------------------------------
-int64_t Tensor::size(int64_t d) const { return impl_->sizes[core::wrap_dim(d, dim(), false)]; }
-int64_t Tensor::stride(int64_t d) const { return impl_->strides[core::wrap_dim(d, dim(), false)]; }
+// libtorch's wording, from its undefined tensor's accessors.
+void Tensor::throw_undefined(const char* what) {
+  if (what == nullptr) throw Error("Cannot access data pointer of Tensor that doesn't have storage");
+  throw Error(std::string(what) + " called on an undefined Tensor");
+}
 
-bool Tensor::is_view_of(const Tensor& other) const { return impl_->storage == other.impl_->storage; }
+int64_t Tensor::size(int64_t d) const {
+  return checked("size(dim)").sizes[core::wrap_dim(d, dim(), false)];
+}
+int64_t Tensor::stride(int64_t d) const {
+  return checked("stride(dim)").strides[core::wrap_dim(d, dim(), false)];
+}
+
+bool Tensor::is_view_of(const Tensor& other) const {
+  return checked("is_view_of()").storage == other.checked("is_view_of()").storage;
+}
 
 template <class T>
 T* Tensor::data_ptr() const {
-  TG_CHECK(defined(), "Cannot access data pointer of Tensor that doesn't have storage");
-  TG_CHECK_TYPE(CppTypeToScalarType<T>::value == dtype(), "expected scalar type ", CppTypeToScalarType<T>::value,
+  TG_CHECK_TYPE(CppTypeToScalarType<T>::value == checked(nullptr).dtype, "expected scalar type ", CppTypeToScalarType<T>::value,
                 " but found ", dtype());
   return static_cast<T*>(impl_->data());
 }

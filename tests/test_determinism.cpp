@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel.h"
 #include "support/test_support.h"
+#include "tensorgrad/nn/functional.h"
 
 using namespace tg;
 
@@ -237,6 +239,92 @@ TEST(Determinism, BackwardProductsOfMmWithATransposedOperand) {
   const Tensor a_grad = b0.to(kDouble).mm(up.t().to(kDouble)), b_grad = a0.to(kDouble).mm(up.to(kDouble));
   EXPECT_TRUE(both.slice(0, 0, 256 * 32).allclose(a_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
   EXPECT_TRUE(both.slice(0, 256 * 32).allclose(b_grad.reshape({-1}).to(kFloat), 1e-4, 1e-4));
+}
+
+// An element's value and gradient do not depend on where it falls: in a
+// vectorised loop's body or its scalar tail, at a thread's chunk boundary or
+// not. The compiler fuses a * b + c into one rounding only where it chooses
+// (GCC's default is -ffp-contract=fast), and it chose differently for the body
+// and the tail of binary_cross_entropy's loop before loss.cpp was compiled with
+// -ffp-contract=off; without that flag this test fails for bce in both dtypes.
+// Each op runs on 70,037 elements, then on the same values shifted by a few
+// elements (each element moves to another lane or into the tail), then on two
+// threads; the outputs and the inputs' gradients must keep their bits.
+TEST(Determinism, ElementwiseBitsDoNotDependOnWhereTheElementFalls) {
+  namespace F = nn::functional;
+  using Fn = std::function<Tensor(const Tensor&, const Tensor&)>;
+  enum class Domain { Any, Positive, Unit };
+  struct Op {
+    std::string name;
+    Fn f;
+    Domain domain = Domain::Any;
+  };
+  const std::vector<Op> ops = {
+      {"pow 3", [](auto& x, auto&) { return pow(x, 3); }},
+      {"pow 0.5", [](auto& x, auto&) { return pow(x, 0.5); }, Domain::Positive},
+      {"pow -2", [](auto& x, auto&) { return pow(x, -2); }, Domain::Positive},
+      {"pow 2.5", [](auto& x, auto&) { return pow(x, 2.5); }, Domain::Positive},
+      {"pow(tensor, tensor)", [](auto& x, auto& y) { return pow(x, y); }, Domain::Positive},
+      {"pow(scalar, tensor)", [](auto&, auto& y) { return pow(1.5, y); }},
+      {"sqrt", [](auto& x, auto&) { return sqrt(x); }, Domain::Positive},
+      {"rsqrt", [](auto& x, auto&) { return rsqrt(x); }, Domain::Positive},
+      {"reciprocal", [](auto& x, auto&) { return reciprocal(x); }, Domain::Positive},
+      {"erf", [](auto& x, auto&) { return erf(x); }},
+      {"exp", [](auto& x, auto&) { return exp(x); }},
+      {"log", [](auto& x, auto&) { return log(x); }, Domain::Positive},
+      {"clamp", [](auto& x, auto&) { return clamp(x, -1.0, 2.0); }},
+      {"tanh", [](auto& x, auto&) { return tanh(x); }},
+      {"sigmoid", [](auto& x, auto&) { return sigmoid(x); }},
+      {"gelu", [](auto& x, auto&) { return gelu(x); }},
+      {"gelu tanh", [](auto& x, auto&) { return gelu(x, "tanh"); }},
+      {"leaky_relu", [](auto& x, auto&) { return leaky_relu(x, 0.2); }},
+      {"prelu", [](auto& x, auto&) { return prelu(x, full({1}, 0.25, x.dtype())); }},
+      {"add with alpha", [](auto& x, auto& y) { return add(x, y, 0.3); }},
+      {"rsub with alpha", [](auto& x, auto&) { return rsub(x, 2.5, 0.7); }},
+      {"div", [](auto& x, auto& y) { return x / y; }, Domain::Positive},
+      {"maximum", [](auto& x, auto& y) { return maximum(x, y); }},
+      {"x * y + x * 0.5", [](auto& x, auto& y) { return x * y + x * 0.5; }},
+      {"mse_loss", [](auto& x, auto& y) { return F::mse_loss(x, y, F::MSELossFuncOptions(enumtype::kNone())); }},
+      {"binary_cross_entropy",
+       [](auto& x, auto& y) {
+         return F::binary_cross_entropy(x, y, F::BinaryCrossEntropyFuncOptions().reduction(enumtype::kNone()));
+       },
+       Domain::Unit},
+      {"binary_cross_entropy_with_logits",
+       [](auto& x, auto& y) {
+         return F::binary_cross_entropy_with_logits(
+             x, y, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(enumtype::kNone()));
+       },
+       Domain::Unit},
+  };
+  const int64_t n = 2 * core::kElementwiseGrain + 4501;
+  ThreadsGuard guard;
+  for (ScalarType dtype : {kFloat, kDouble}) {
+    for (const Op& op : ops) {
+      manual_seed(3);
+      Tensor x = randn({n}, kDouble) * 3, y = randn({n}, kDouble) * 3;
+      if (op.domain == Domain::Positive) x = x.abs() + 0.1, y = y.abs() + 0.1;
+      if (op.domain == Domain::Unit) x = rand({n}, kDouble) * 0.98 + 0.01, y = rand({n}, kDouble);
+      x = x.to(dtype), y = y.to(dtype);
+      const Tensor upstream = randn({n}, dtype);
+      // The op's output and both inputs' gradients, from element `shift` on.
+      auto run = [&](int64_t shift, int threads) {
+        set_num_threads(threads);
+        Tensor a = x.slice(0, shift).clone().requires_grad_(), b = y.slice(0, shift).clone().requires_grad_();
+        const Tensor out = op.f(a, b);
+        (out * upstream.slice(0, shift)).sum().backward();
+        auto grad_of = [](const Tensor& t) { return t.grad().defined() ? t.grad() : zeros_like(t); };
+        return cat({out.detach(), grad_of(a), grad_of(b)});
+      };
+      const Tensor whole = run(0, 1);
+      auto from = [&](int64_t shift) {
+        return cat({whole.slice(0, shift, n), whole.slice(0, n + shift, 2 * n), whole.slice(0, 2 * n + shift)});
+      };
+      for (int64_t shift : {1, 3, 5, 8, 13})
+        EXPECT_TRUE(same_bits(run(shift, 1), from(shift))) << op.name << " " << dtype << " shifted by " << shift;
+      EXPECT_TRUE(same_bits(run(0, 2), whole)) << op.name << " " << dtype << " on 2 threads";
+    }
+  }
 }
 
 // A linear layer's forward at batch 32 or 48 is computed turned around, W x^T

@@ -3,7 +3,9 @@
 // reshape copying only when it must, contiguous(), aligned storage. The layouts
 // and printed text are libtorch 1.13's (compared with libtorch itself in
 // test_tensor_torch.cpp).
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <type_traits>
 #include <utility>
@@ -65,6 +67,9 @@ TEST(Creation, BernoulliDrawsEachElementWithItsOwnProbability) {
   }
   manual_seed(11);
   EXPECT_TRUE(equal(bernoulli(p).to(kDouble), draw));  // the same uniforms in double
+  // libtorch's check: every probability in [0, 1], NaN refused.
+  for (double bad : {-0.5, 1.5, std::nan("")})
+    EXPECT_THROW_MSG(bernoulli(tensor({0.5, bad})), "Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
 }
 
 TEST(Creation, EyeIsTheIdentity) {
@@ -220,6 +225,24 @@ TEST(Inspection, OutOfRangeDimsNameTheValidRange) {
   EXPECT_THROW_MSG(m.transpose(0, 2), "Dimension out of range (expected to be in range of [-2, 1], but got 2)");
   EXPECT_THROW_MSG(tensor(1.0).size(0), "dimension specified as 0 but tensor has no dimensions");
   EXPECT_THROW(m.size(2), IndexError);
+}
+
+// Sizes whose product exceeds int64 raise libtorch's errors instead of wrapping
+// around into a small allocation (zeros({INT64_MAX, 2}) wrote past its storage);
+// with a size-0 dim the product is 0 however large the others.
+TEST(Inspection, SizesWhoseProductOverflowsRaise) {
+  constexpr int64_t kHuge = int64_t(1) << 62;
+  EXPECT_THROW_MSG(zeros({kHuge, 4}), "Storage size calculation overflowed with sizes=[4611686018427387904, 4]");
+  EXPECT_THROW_MSG(zeros({std::numeric_limits<int64_t>::max(), 2}), "Storage size calculation overflowed");
+  EXPECT_THROW_MSG(randn({int64_t(1) << 40, int64_t(1) << 30}), "Storage size calculation overflowed");
+  // The element count fits int64 but not its bytes.
+  EXPECT_THROW_MSG(empty({kHuge}, kDouble), "Storage size calculation overflowed");
+  EXPECT_THROW_MSG(ones({1}).expand({int64_t(1) << 40, int64_t(1) << 30}), "numel: integer multiplication overflow");
+  EXPECT_THROW_MSG(ones({2}).reshape({kHuge, 4}), "shape '[4611686018427387904, 4]' is invalid for input of size 2");
+  EXPECT_THROW_MSG(zeros({0}).reshape({kHuge, 4, -1}), "is invalid for input of size 0");
+  EXPECT_EQ(zeros({kHuge, 4, 0}).numel(), 0);
+  EXPECT_EQ(zeros({0}).reshape({kHuge, 4, 0}).sizes(), (Shape{kHuge, 4, 0}));
+  EXPECT_THROW_MSG(arange(0, 1e30, 1), "invalid size, possible overflow?");
 }
 
 // An undefined tensor's metadata raises instead of dereferencing nothing, so an op

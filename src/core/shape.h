@@ -8,6 +8,8 @@
 namespace tg::core {
 
 int64_t numel_of(IntArrayRef sizes);
+// Whether the product of the (non-negative) sizes exceeds int64.
+bool numel_overflows(IntArrayRef sizes);
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides);
 DimVector contiguous_strides(IntArrayRef sizes);
 // libtorch's broadcasting of two shapes; `op` names the operation in the error.

@@ -3,6 +3,7 @@
 #include "autograd/autograd_meta.h"
 #include "core/allocator.h"
 #include "core/shape.h"
+#include "tensorgrad/error.h"
 
 namespace tg {
 
@@ -33,16 +34,22 @@ TensorImpl::TensorImpl(intrusive_ptr<StorageImpl> s, ScalarType t, IntArrayRef s
 TensorImpl::TensorImpl(ScalarType t, IntArrayRef sz) : sizes(sz), dtype(t) {
   // Contiguous strides; a size-0 dim counts as 1 in them, as in libtorch
   // ({2,0,3} has strides {3,3,1}).
+  size_t bytes = 0;
+  TG_CHECK(!core::numel_overflows(sizes) &&
+               !__builtin_mul_overflow(static_cast<size_t>(core::numel_of(sizes)), element_size(t), &bytes),
+           "Storage size calculation overflowed with sizes=", IntArrayRef(sizes));
   strides.resize(sizes.size());
-  int64_t n = 1, stride = 1;
+  // Unsigned: with a size-0 dim, the other dims' product may exceed int64 (the
+  // tensor is empty and those strides are never used to step).
+  uint64_t n = 1, stride = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride *= sizes[i] == 0 ? 1 : sizes[i];
-    n *= sizes[i];
+    strides[i] = static_cast<int64_t>(stride);
+    stride *= sizes[i] == 0 ? 1 : static_cast<uint64_t>(sizes[i]);
+    n *= static_cast<uint64_t>(sizes[i]);
   }
-  numel = n;
+  numel = static_cast<int64_t>(n);
   is_contiguous = true;
-  storage = make_intrusive<StorageImpl>(static_cast<size_t>(n) * element_size(t));
+  storage = make_intrusive<StorageImpl>(bytes);
 }
 
 TensorImpl::~TensorImpl() {
@@ -50,6 +57,7 @@ TensorImpl::~TensorImpl() {
 }
 
 void TensorImpl::refresh() {
+  TG_CHECK(!core::numel_overflows(sizes), "numel: integer multiplication overflow");
   numel = core::numel_of(sizes);
   is_contiguous = core::is_contiguous(sizes, strides);
 }

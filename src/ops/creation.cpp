@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "core/random.h"
@@ -258,6 +259,9 @@ Tensor bernoulli(const Tensor& probabilities) {
     using T = decltype(tag);
     const T* in = p.data_ptr<T>();
     T* o = out.data_ptr<T>();
+    // libtorch's check and message; NaN fails it too.
+    TG_CHECK(std::all_of(in, in + p.numel(), [](T v) { return v >= T(0) && v <= T(1); }),
+             "Expected p_in >= 0 && p_in <= 1 to be true, but got false.");
     core::Generator::global().with([&](auto& eng) {
       // The uniforms a block at a time, then compared in vector lanes: a branch
       // per element mispredicted at p = 0.5 (dropout of 1M floats took 10 ms).
@@ -287,6 +291,8 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const 
   TG_CHECK(st != 0, "step must be nonzero");
   TG_CHECK(std::isfinite(s) && std::isfinite(e), "unsupported range: ", s, " -> ", e);
   TG_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), "upper bound and larger bound inconsistent with step sign");
+  TG_CHECK(std::ceil((e - s) / st) <= static_cast<double>(std::numeric_limits<int64_t>::max()),
+           "invalid size, possible overflow?");
   int64_t n = floating ? static_cast<int64_t>(std::ceil((e - s) / st))
                        : (end.toLong() - start.toLong() + step.toLong() - (st > 0 ? 1 : -1)) / step.toLong();
   Tensor t = ops::empty({n}, dtype);

@@ -245,6 +245,18 @@ TEST(Inspection, SizesWhoseProductOverflowsRaise) {
   EXPECT_THROW_MSG(arange(0, 1e30, 1), "invalid size, possible overflow?");
 }
 
+// randint of bools draws 0 or 1 only (libtorch's bounds), not larger values cast.
+TEST(Creation, RandintOfBoolsKeepsToZeroAndOne) {
+  EXPECT_THROW_MSG(randint(0, 5, {4}, kBool), "to - 1 is out of bounds for bool");
+  EXPECT_THROW_MSG(randint(-1, 2, {4}, kBool), "from is out of bounds for bool");
+  manual_seed(5);
+  const Tensor draws = randint(0, 2, {1000}, kBool);
+  EXPECT_EQ(draws.dtype(), kBool);
+  const int64_t ones = draws.sum().item<int64_t>();
+  EXPECT_GT(ones, 400);
+  EXPECT_LT(ones, 600);
+}
+
 // An undefined tensor's metadata raises instead of dereferencing nothing, so an op
 // given one fails with a message (libtorch's undefined tensor answers some of
 // these as an empty [0] tensor and refuses it in every op).

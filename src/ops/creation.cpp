@@ -227,6 +227,10 @@ Tensor randint(int64_t high, IntArrayRef size, const TensorOptions& options) { r
 Tensor randint(int64_t low, int64_t high, IntArrayRef size, const TensorOptions& options) {
   check_sizes(size);
   TG_CHECK(low < high, "random_ expects 'from' to be less than 'to', but got from=", low, " >= to=", high);
+  if (options.dtype() == kBool) {  // libtorch's bounds: the values must be bools, not cast to them
+    TG_CHECK(low >= 0 && low <= 1, "from is out of bounds for bool");
+    TG_CHECK(high - 1 <= 1, "to - 1 is out of bounds for bool");
+  }
   Tensor t = ops::empty(size, kLong);
   int64_t* p = t.data_ptr<int64_t>();
   core::Generator::global().with([&](auto& eng) {

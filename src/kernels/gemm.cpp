@@ -225,11 +225,14 @@ int64_t for_each_block(int64_t M, int64_t N, int64_t K, bool trans_a, bool trans
 // bounded: at most 48 x 4096 floats each, beyond the shapes measured.
 constexpr int64_t kMaxTurnedExtent = 4096;
 
-bool turns_around(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float beta, const float* row) {
+bool turns_around(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldc, float beta,
+                  const float* row) {
   // With beta other than 0 and 1 the addend would be rounded apart from oneDNN's
   // own beta * C; with C as the addend (no row) it is not worth a third copy.
+  // somatcopy takes 32-bit leading dimensions.
   return !trans_a && trans_b && (M == 32 || M == 48) && N >= kNarrowColumns && N <= kMaxTurnedExtent &&
-         K <= kMaxTurnedExtent && (beta == 0.0f || (beta == 1.0f && row != nullptr));
+         K <= kMaxTurnedExtent && std::max(lda, ldc) <= std::numeric_limits<blasint>::max() &&
+         (beta == 0.0f || (beta == 1.0f && row != nullptr));
 }
 
 // out[j, i] = in[i, j] for a rows x cols `in` (rows ld_in apart) into out (rows
@@ -300,7 +303,7 @@ int64_t gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t
     scale_rows(M, N, beta, C, ldc);
     return 0;
   }
-  if (turns_around(trans_a, trans_b, M, N, K, beta, row)) {
+  if (turns_around(trans_a, trans_b, M, N, K, lda, ldc, beta, row)) {
     sgemm_turned_onto_rows(M, N, K, alpha, A, lda, B, ldb, beta, row, C, ldc);
     return 0;
   }

@@ -7,19 +7,9 @@
 namespace tg::core {
 
 int64_t numel_of(IntArrayRef sizes) {
-  uint64_t n = 1;  // wraps instead of overflowing; numel_overflows tells
+  uint64_t n = 1;  // wraps instead of overflowing; checked_numel tells
   for (int64_t s : sizes) n *= static_cast<uint64_t>(s);
   return static_cast<int64_t>(n);
-}
-
-bool numel_overflows(IntArrayRef sizes) {
-  int64_t n = 1;
-  bool overflow = false;
-  for (int64_t s : sizes) {
-    if (s == 0) return false;  // the product is 0, whatever came before
-    overflow |= __builtin_mul_overflow(n, s, &n);
-  }
-  return overflow;
 }
 
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides) {
@@ -138,7 +128,7 @@ DimVector infer_size(IntArrayRef shape, int64_t numel) {
   DimVector known;
   for (int64_t size : shape)
     if (size != -1) known.push_back(size);
-  TG_CHECK(!numel_overflows(known), "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+  TG_CHECK(!checked_numel(known).overflow, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   if (numel == newsize || (infer >= 0 && newsize > 0 && numel % newsize == 0)) {
     if (infer >= 0) {
       TG_CHECK(newsize != 0,

@@ -8,8 +8,21 @@
 namespace tg::core {
 
 int64_t numel_of(IntArrayRef sizes);
-// Whether the product of the (non-negative) sizes exceeds int64.
-bool numel_overflows(IntArrayRef sizes);
+// The product of non-negative sizes in one pass, and whether it exceeds int64 (a
+// size-0 dim makes it 0, whatever the others). Inline: every new tensor asks.
+struct CheckedNumel {
+  int64_t value;
+  bool overflow;
+};
+inline CheckedNumel checked_numel(IntArrayRef sizes) {
+  int64_t n = 1;
+  bool overflow = false, empty = false;
+  for (int64_t s : sizes) {
+    empty |= s == 0;
+    overflow |= __builtin_mul_overflow(n, s, &n);
+  }
+  return {empty ? 0 : n, overflow && !empty};
+}
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides);
 DimVector contiguous_strides(IntArrayRef sizes);
 // libtorch's broadcasting of two shapes; `op` names the operation in the error.

@@ -34,20 +34,19 @@ TensorImpl::TensorImpl(intrusive_ptr<StorageImpl> s, ScalarType t, IntArrayRef s
 TensorImpl::TensorImpl(ScalarType t, IntArrayRef sz) : sizes(sz), dtype(t) {
   // Contiguous strides; a size-0 dim counts as 1 in them, as in libtorch
   // ({2,0,3} has strides {3,3,1}).
+  const core::CheckedNumel n = core::checked_numel(sizes);
   size_t bytes = 0;
-  TG_CHECK(!core::numel_overflows(sizes) &&
-               !__builtin_mul_overflow(static_cast<size_t>(core::numel_of(sizes)), element_size(t), &bytes),
+  TG_CHECK(!n.overflow && !__builtin_mul_overflow(static_cast<size_t>(n.value), element_size(t), &bytes),
            "Storage size calculation overflowed with sizes=", IntArrayRef(sizes));
   strides.resize(sizes.size());
   // Unsigned: with a size-0 dim, the other dims' product may exceed int64 (the
   // tensor is empty and those strides are never used to step).
-  uint64_t n = 1, stride = 1;
+  uint64_t stride = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
     strides[i] = static_cast<int64_t>(stride);
     stride *= sizes[i] == 0 ? 1 : static_cast<uint64_t>(sizes[i]);
-    n *= static_cast<uint64_t>(sizes[i]);
   }
-  numel = static_cast<int64_t>(n);
+  numel = n.value;
   is_contiguous = true;
   storage = make_intrusive<StorageImpl>(bytes);
 }
@@ -57,8 +56,9 @@ TensorImpl::~TensorImpl() {
 }
 
 void TensorImpl::refresh() {
-  TG_CHECK(!core::numel_overflows(sizes), "numel: integer multiplication overflow");
-  numel = core::numel_of(sizes);
+  const core::CheckedNumel n = core::checked_numel(sizes);
+  TG_CHECK(!n.overflow, "numel: integer multiplication overflow");
+  numel = n.value;
   is_contiguous = core::is_contiguous(sizes, strides);
 }
 

@@ -115,20 +115,20 @@ DimVector infer_size(IntArrayRef shape, int64_t numel) {
   DimVector res(shape);
   int64_t newsize = 1;
   int64_t infer = -1;
+  bool overflow = false, empty = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       TG_CHECK(infer < 0, "only one dimension can be inferred");
       infer = static_cast<int64_t>(i);
     } else {
       TG_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
-      newsize = static_cast<int64_t>(static_cast<uint64_t>(newsize) * static_cast<uint64_t>(shape[i]));
+      empty |= shape[i] == 0;
+      overflow |= __builtin_mul_overflow(newsize, shape[i], &newsize);
     }
   }
-  // A product that overflowed (wrapped above) fits no input.
-  DimVector known;
-  for (int64_t size : shape)
-    if (size != -1) known.push_back(size);
-  TG_CHECK(!checked_numel(known).overflow, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+  // A product beyond int64 fits no input; a size-0 dim makes it 0 (the wrapped
+  // product times 0).
+  TG_CHECK(!overflow || empty, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   if (numel == newsize || (infer >= 0 && newsize > 0 && numel % newsize == 0)) {
     if (infer >= 0) {
       TG_CHECK(newsize != 0,

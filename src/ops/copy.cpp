@@ -161,8 +161,8 @@ bool Tensor::is_view_of(const Tensor& other) const {
 
 template <class T>
 T* Tensor::data_ptr() const {
-  TG_CHECK_TYPE(CppTypeToScalarType<T>::value == checked(nullptr).dtype, "expected scalar type ", CppTypeToScalarType<T>::value,
-                " but found ", dtype());
+  const ScalarType expected = CppTypeToScalarType<T>::value;
+  TG_CHECK_TYPE(expected == checked(nullptr).dtype, "expected scalar type ", expected, " but found ", dtype());
   return static_cast<T*>(impl_->data());
 }
 template float* Tensor::data_ptr<float>() const;

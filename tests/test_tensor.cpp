@@ -228,8 +228,9 @@ TEST(Inspection, OutOfRangeDimsNameTheValidRange) {
 }
 
 // Sizes whose product exceeds int64 raise libtorch's errors instead of wrapping
-// around into a small allocation (zeros({INT64_MAX, 2}) wrote past its storage);
-// with a size-0 dim the product is 0 however large the others.
+// around into a small allocation (zeros({INT64_MAX, 2}) wrote past its storage).
+// Beside a size-0 dim too, where libtorch accepts them: the kernels' index
+// arithmetic multiplies the other extents (sum() of such a tensor overflowed).
 TEST(Inspection, SizesWhoseProductOverflowsRaise) {
   constexpr int64_t kHuge = int64_t(1) << 62;
   EXPECT_THROW_MSG(zeros({kHuge, 4}), "Storage size calculation overflowed with sizes=[4611686018427387904, 4]");
@@ -240,8 +241,11 @@ TEST(Inspection, SizesWhoseProductOverflowsRaise) {
   EXPECT_THROW_MSG(ones({1}).expand({int64_t(1) << 40, int64_t(1) << 30}), "numel: integer multiplication overflow");
   EXPECT_THROW_MSG(ones({2}).reshape({kHuge, 4}), "shape '[4611686018427387904, 4]' is invalid for input of size 2");
   EXPECT_THROW_MSG(zeros({0}).reshape({kHuge, 4, -1}), "is invalid for input of size 0");
-  EXPECT_EQ(zeros({kHuge, 4, 0}).numel(), 0);
-  EXPECT_EQ(zeros({0}).reshape({kHuge, 4, 0}).sizes(), (Shape{kHuge, 4, 0}));
+  EXPECT_THROW_MSG(zeros({0}).reshape({kHuge, 4, 0}), "is invalid for input of size 0");
+  EXPECT_THROW_MSG(zeros({kHuge, 4, 0}), "Storage size calculation overflowed with sizes=[4611686018427387904, 4, 0]");
+  EXPECT_THROW_MSG(zeros({0, 4}).expand({kHuge, 0, 4}), "numel: integer multiplication overflow");
+  EXPECT_EQ(zeros({kHuge, 0}).numel(), 0);
+  EXPECT_EQ(zeros({0}).reshape({kHuge, 0}).sizes(), (Shape{kHuge, 0}));
   EXPECT_THROW_MSG(arange(0, 1e30, 1), "invalid size, possible overflow?");
 }
 

@@ -26,10 +26,12 @@ bool is_contiguous(IntArrayRef sizes, IntArrayRef strides) {
 
 DimVector contiguous_strides(IntArrayRef sizes) {
   DimVector st(sizes.size(), 1);
-  int64_t n = 1;
+  // Unsigned: beside a size-0 dim the others' product may exceed int64 (the
+  // tensor is empty, and those strides are never used to step).
+  uint64_t n = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    st[i] = n;
-    n *= sizes[i] == 0 ? 1 : sizes[i];
+    st[i] = static_cast<int64_t>(n);
+    n *= sizes[i] == 0 ? 1 : static_cast<uint64_t>(sizes[i]);
   }
   return st;
 }
@@ -115,20 +117,18 @@ DimVector infer_size(IntArrayRef shape, int64_t numel) {
   DimVector res(shape);
   int64_t newsize = 1;
   int64_t infer = -1;
-  bool overflow = false, empty = false;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       TG_CHECK(infer < 0, "only one dimension can be inferred");
       infer = static_cast<int64_t>(i);
     } else {
       TG_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
-      empty |= shape[i] == 0;
-      overflow |= __builtin_mul_overflow(newsize, shape[i], &newsize);
+      newsize = static_cast<int64_t>(static_cast<uint64_t>(newsize) * static_cast<uint64_t>(shape[i]));
     }
   }
-  // A product beyond int64 fits no input; a size-0 dim makes it 0 (the wrapped
-  // product times 0).
-  TG_CHECK(!overflow || empty, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
+  // Sizes beyond int64 fit no input, even beside a size-0 dim (checked_numel;
+  // the -1, counted as a size, changes the product's sign, not its magnitude).
+  TG_CHECK(!checked_numel(shape).overflow, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   if (numel == newsize || (infer >= 0 && newsize > 0 && numel % newsize == 0)) {
     if (infer >= 0) {
       TG_CHECK(newsize != 0,

@@ -8,8 +8,10 @@
 namespace tg::core {
 
 int64_t numel_of(IntArrayRef sizes);
-// The product of non-negative sizes in one pass, and whether it exceeds int64 (a
-// size-0 dim makes it 0, whatever the others). Inline: every new tensor asks.
+// The product of non-negative sizes in one pass, and whether the product of the
+// non-zero ones exceeds int64. Such a shape is refused even when a size-0 dim
+// makes it empty (libtorch accepts zeros({1 << 62, 4, 0})): the kernels' index
+// arithmetic multiplies the other extents. Inline: every new tensor asks.
 struct CheckedNumel {
   int64_t value;
   bool overflow;
@@ -19,9 +21,9 @@ inline CheckedNumel checked_numel(IntArrayRef sizes) {
   bool overflow = false, empty = false;
   for (int64_t s : sizes) {
     empty |= s == 0;
-    overflow |= __builtin_mul_overflow(n, s, &n);
+    overflow |= __builtin_mul_overflow(n, s == 0 ? 1 : s, &n);
   }
-  return {empty ? 0 : n, overflow && !empty};
+  return {empty ? 0 : n, overflow};
 }
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides);
 DimVector contiguous_strides(IntArrayRef sizes);

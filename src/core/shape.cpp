@@ -7,9 +7,9 @@
 namespace tg::core {
 
 int64_t numel_of(IntArrayRef sizes) {
-  uint64_t n = 1;  // wraps instead of overflowing; checked_numel tells
-  for (int64_t s : sizes) n *= static_cast<uint64_t>(s);
-  return static_cast<int64_t>(n);
+  int64_t n = 1;
+  for (int64_t s : sizes) n *= s;
+  return n;
 }
 
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides) {
@@ -26,12 +26,10 @@ bool is_contiguous(IntArrayRef sizes, IntArrayRef strides) {
 
 DimVector contiguous_strides(IntArrayRef sizes) {
   DimVector st(sizes.size(), 1);
-  // Unsigned: beside a size-0 dim the others' product may exceed int64 (the
-  // tensor is empty, and those strides are never used to step).
-  uint64_t n = 1;
+  int64_t n = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    st[i] = static_cast<int64_t>(n);
-    n *= sizes[i] == 0 ? 1 : static_cast<uint64_t>(sizes[i]);
+    st[i] = n;
+    n *= sizes[i] == 0 ? 1 : sizes[i];
   }
   return st;
 }
@@ -114,6 +112,10 @@ bool view_strides(IntArrayRef oldshape, IntArrayRef oldstride, IntArrayRef newsh
 }
 
 DimVector infer_size(IntArrayRef shape, int64_t numel) {
+  // Sizes beyond int64 fit no input, even beside a size-0 dim (checked_numel;
+  // a -1, counted as a size, changes the product's sign, not its magnitude).
+  // Checked first, so that the product below cannot overflow.
+  TG_CHECK(!checked_numel(shape).overflow, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   DimVector res(shape);
   int64_t newsize = 1;
   int64_t infer = -1;
@@ -123,12 +125,9 @@ DimVector infer_size(IntArrayRef shape, int64_t numel) {
       infer = static_cast<int64_t>(i);
     } else {
       TG_CHECK(shape[i] >= 0, "invalid shape dimension ", shape[i]);
-      newsize = static_cast<int64_t>(static_cast<uint64_t>(newsize) * static_cast<uint64_t>(shape[i]));
+      newsize *= shape[i];
     }
   }
-  // Sizes beyond int64 fit no input, even beside a size-0 dim (checked_numel;
-  // the -1, counted as a size, changes the product's sign, not its magnitude).
-  TG_CHECK(!checked_numel(shape).overflow, "shape '", shape_str(shape), "' is invalid for input of size ", numel);
   if (numel == newsize || (infer >= 0 && newsize > 0 && numel % newsize == 0)) {
     if (infer >= 0) {
       TG_CHECK(newsize != 0,

@@ -39,12 +39,10 @@ TensorImpl::TensorImpl(ScalarType t, IntArrayRef sz) : sizes(sz), dtype(t) {
   TG_CHECK(!n.overflow && !__builtin_mul_overflow(static_cast<size_t>(n.value), element_size(t), &bytes),
            "Storage size calculation overflowed with sizes=", IntArrayRef(sizes));
   strides.resize(sizes.size());
-  // Unsigned: with a size-0 dim, the other dims' product may exceed int64 (the
-  // tensor is empty and those strides are never used to step).
-  uint64_t stride = 1;
+  int64_t stride = 1;  // fits: checked_numel refused a product of the non-zero sizes beyond int64
   for (size_t i = sizes.size(); i-- > 0;) {
-    strides[i] = static_cast<int64_t>(stride);
-    stride *= sizes[i] == 0 ? 1 : static_cast<uint64_t>(sizes[i]);
+    strides[i] = stride;
+    stride *= sizes[i] == 0 ? 1 : sizes[i];
   }
   numel = n.value;
   is_contiguous = true;

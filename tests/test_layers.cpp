@@ -177,6 +177,25 @@ TEST(Conv2d, Errors) {
                    "\"conv2d\" not implemented for 'Long'");
 }
 
+// Each thread allocates its own column buffer inside the parallel region: a buffer
+// that cannot be allocated there (2.6e14 bytes here, beyond any address space)
+// reaches the caller as the exception, not std::terminate, with one thread or two.
+// (AddressSanitizer aborts on such a size instead.)
+TEST(Conv2d, AColumnBufferTooLargeToAllocateRaises) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer aborts on allocations beyond its maximum size";
+#else
+  const Tensor x = ones({2, 4096, 1, 1});
+  const Tensor w = ones({1, 4096, 31, 31});
+  const int before = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    EXPECT_THROW(F::conv2d(x, w, F::Conv2dFuncOptions().padding(2063)), std::bad_alloc);
+  }
+  set_num_threads(before);
+#endif
+}
+
 TEST(Conv2d, GradcheckOverConfigurations) {
   struct Case {
     F::Conv2dFuncOptions options;

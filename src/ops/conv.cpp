@@ -5,7 +5,9 @@
 #include "kernels/conv.h"
 
 #include <algorithm>
+#include <exception>
 #include <variant>
+#include <vector>
 
 #include "core/parallel.h"
 #include "kernels/gemm.h"
@@ -73,16 +75,31 @@ Tensor col2im_op(const Tensor& cols, const ConvGeometry& geo) {
 // buffer_elems. Inside the parallel region every GEMM runs on its own thread; with
 // a single range (fewer items than threads) the GEMMs and im2col spread over the
 // threads themselves.
+// Each range allocates its scratch on the thread that runs it, from that thread's
+// storage cache: memory it wrote last, still in its own cache. One buffer for all
+// ranges, allocated by the calling thread, had the helper write im2col columns into
+// lines the other core owned, and in this 2-vCPU VM's phases where cross-core
+// traffic is slow the helper's half of conv2's forward in the CNN took 2.8-3.6 ms
+// against the caller's 2.6 (averages over 300 steps); with its own buffer, 2.6
+// each.
 template <class T, class F>
 void for_each_slot(int64_t items, int64_t buffer_elems, ScalarType dtype, const F& fn) {
   if (items == 0) return;
   const int64_t slots = std::min<int64_t>(items, core::num_threads());
   const int64_t per = (items + slots - 1) / slots;
-  Tensor scratch = empty({slots * buffer_elems}, dtype);
-  T* base = scratch.data_ptr<T>();
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(slots));
   core::parallel_for(slots, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t s = begin; s < end; ++s) fn(s * per, std::min(items, (s + 1) * per), base + s * buffer_elems);
+    for (int64_t s = begin; s < end; ++s) {
+      try {
+        const Tensor scratch = empty({buffer_elems}, dtype);
+        fn(s * per, std::min(items, (s + 1) * per), scratch.data_ptr<T>());
+      } catch (...) {
+        errors[static_cast<size_t>(s)] = std::current_exception();
+      }
+    }
   });
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 template <class T>

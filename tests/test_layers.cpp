@@ -253,19 +253,24 @@ TEST(Conv2d, DoubleBackwardByHand) {
   EXPECT_TENSOR(gw, {1, 1, 1, 2}, {-4, -4});
 }
 
+// Through im2col and GEMMs (3 channels), and through oneDNN's direct convolution
+// (16 channels in and out, Note [Direct convolution]).
 TEST(Conv2d, ResultsDoNotDependOnThreadCount) {
-  Tensor x = leaf({9, 3, 8, 8}, 40).detach().to(kFloat).requires_grad_();
-  Tensor w = leaf({4, 3, 3, 3}, 41).detach().to(kFloat).requires_grad_();
-  auto run = [&](int threads) {
-    set_num_threads(threads);
-    Tensor y = F::conv2d(x, w, F::Conv2dFuncOptions().padding(1));
-    auto g = ag::grad({(y * y).sum()}, {x, w});
-    return std::vector<Tensor>{y, g[0], g[1]};
-  };
-  const int before = get_num_threads();
-  auto one = run(1), two = run(2);
-  set_num_threads(before);
-  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << "output " << i;
+  for (int64_t channels : {3, 16}) {
+    SCOPED_TRACE(channels);
+    Tensor x = leaf({9, channels, 8, 8}, 40).detach().to(kFloat).requires_grad_();
+    Tensor w = leaf({16, channels, 3, 3}, 41).detach().to(kFloat).requires_grad_();
+    auto run = [&](int threads) {
+      set_num_threads(threads);
+      Tensor y = F::conv2d(x, w, F::Conv2dFuncOptions().padding(1));
+      auto g = ag::grad({(y * y).sum()}, {x, w});
+      return std::vector<Tensor>{y, g[0], g[1]};
+    };
+    const int before = get_num_threads();
+    auto one = run(1), two = run(2);
+    set_num_threads(before);
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << "output " << i;
+  }
 }
 
 // ---- max_pool2d -------------------------------------------------------------------------------

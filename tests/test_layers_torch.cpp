@@ -3,7 +3,8 @@
 // node names, from the same inputs. Tolerances are norm-wise — the largest
 // difference relative to the largest reference value — 1e-5 in float32 and 1e-12
 // in float64, as the two libraries sum in different orders (libtorch's float32
-// convolution is oneDNN's direct kernel, ours im2col + GEMM).
+// convolution is oneDNN's direct kernel, ours too from 16 channels in and out,
+// else im2col + GEMM).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -99,6 +100,15 @@ std::vector<ConvCase> conv_cases() {
        F::Conv2dFuncOptions().padding(1), true},
       {"grouped_first_layer", {2, 2, 6, 6}, {20, 1, 3, 3}, TF::Conv2dFuncOptions().groups(2),
        F::Conv2dFuncOptions().groups(2), true},
+      // From 16 channels in and out, float32 runs oneDNN's direct convolution
+      // (Note [Direct convolution]): nine images make blocks of one and two.
+      {"direct", {9, 16, 9, 8}, {24, 16, 3, 3}, TF::Conv2dFuncOptions().padding(1),
+       F::Conv2dFuncOptions().padding(1), true},
+      {"direct_strided_dilated", {2, 16, 10, 11}, {16, 16, 3, 2},
+       TF::Conv2dFuncOptions().stride({2, 1}).dilation({1, 2}), F::Conv2dFuncOptions().stride({2, 1}).dilation({1, 2}),
+       false},
+      {"direct_same_even_kernel", {2, 16, 7, 6}, {16, 16, 4, 2}, TF::Conv2dFuncOptions().padding(torch::kSame),
+       F::Conv2dFuncOptions().padding(tg::kSame), true},
   };
 }
 

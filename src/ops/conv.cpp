@@ -6,10 +6,14 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "core/parallel.h"
+#include "kernels/conv_direct.h"
 #include "kernels/gemm.h"
 #include "kernels/reduce.h"
 #include "ops/op_helpers.h"
@@ -102,9 +106,43 @@ void for_each_slot(int64_t items, int64_t buffer_elems, ScalarType dtype, const 
     if (e) std::rethrow_exception(e);
 }
 
+// Note [Deterministic reductions]: images are cut into blocks set by the batch
+// size alone, never by the thread count: the weight gradient sums each block's
+// images, then the blocks' partials in order, and a direct convolution's result
+// depends on the images of its call (Note [Direct convolution]). The threads
+// share whole blocks.
+constexpr int64_t kImageBlocks = 8;
+
+// The images of block b of `blocks`.
+std::pair<int64_t, int64_t> block_images(int64_t b, int64_t blocks, int64_t batch) {
+  return {b * batch / blocks, (b + 1) * batch / blocks};
+}
+
+// oneDNN's direct convolution for a float convolution of one group that it runs
+// faster than im2col and a GEMM, else nullptr.
+template <class T>
+std::unique_ptr<kernels::DirectConv> direct_conv(const ConvPlan& p, const T* w) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (p.groups == 1) return kernels::DirectConv::make(p.geo, p.out_channels, w);
+  }
+  return nullptr;
+}
+
 template <class T>
 void conv_forward(const T* x, const T* w, const T* bias, T* out, const ConvPlan& p, ScalarType dtype) {
   const ConvGeometry& g = p.geo;
+  if constexpr (std::is_same_v<T, float>) {
+    if (const auto direct = direct_conv(p, w)) {
+      const int64_t blocks = std::min(p.batch, kImageBlocks);
+      for_each_slot<T>(blocks, 0, dtype, [&](int64_t block_begin, int64_t block_end, T*) {
+        for (int64_t b = block_begin; b < block_end; ++b) {
+          const auto [first, last] = block_images(b, blocks, p.batch);
+          direct->forward(x + first * g.image_size(), bias, out + first * p.out_channels * g.col_cols(), last - first);
+        }
+      });
+      return;
+    }
+  }
   const int64_t L = g.col_cols(), kg = p.group_rows(), og = p.group_out();
   const bool identity = g.is_identity();
   for_each_slot<T>(p.batch, identity ? 0 : g.col_rows() * L, dtype, [&](int64_t begin, int64_t end, T* buf) {
@@ -128,12 +166,6 @@ void conv_forward(const T* x, const T* w, const T* bias, T* out, const ConvPlan&
   });
 }
 
-// The weight gradient sums over images. Note [Deterministic reductions]: images
-// are summed in fixed blocks (set by the batch size alone, never by the thread
-// count), block partials then reduced in order, so results do not depend on how
-// many threads ran.
-constexpr int64_t kWeightGradBlocks = 8;
-
 // Whether the weight gradient is computed transposed, cols @ gy^T (kg x og per
 // group) rather than gy @ cols^T (og x kg): when a group has fewer column-matrix
 // rows than a float vector holds (a first layer on one or three channels, kg = 9
@@ -151,14 +183,23 @@ void conv_backward(const T* x, const T* w, const T* gy, T* gx, T* gw, const Conv
   const int64_t L = g.col_cols(), kg = p.group_rows(), og = p.group_out();
   const int64_t w_numel = p.out_channels * kg;
   const bool identity = g.is_identity();
-  const int64_t blocks = std::min(p.batch, kWeightGradBlocks);
-  const bool transposed = weight_grad_transposed(kg, og);
+  const int64_t blocks = std::min(p.batch, kImageBlocks);
+  const auto direct = direct_conv(p, w);
+  const bool transposed = !direct && weight_grad_transposed(kg, og);
   Tensor partials = gw ? empty({blocks, w_numel}, dtype) : Tensor();
   T* part = gw ? partials.data_ptr<T>() : nullptr;
-  const int64_t buffer = identity ? 0 : g.col_rows() * L;
+  const int64_t buffer = identity || direct ? 0 : g.col_rows() * L;
   for_each_slot<T>(blocks, buffer, dtype, [&](int64_t block_begin, int64_t block_end, T* buf) {
     for (int64_t b = block_begin; b < block_end; ++b) {
-      const int64_t first = b * p.batch / blocks, last = (b + 1) * p.batch / blocks;
+      const auto [first, last] = block_images(b, blocks, p.batch);
+      if constexpr (std::is_same_v<T, float>) {
+        if (direct) {
+          const T* g_block = gy + first * p.out_channels * L;
+          if (gw) direct->backward_weights(x + first * g.image_size(), g_block, part + b * w_numel, last - first);
+          if (gx) direct->backward_data(g_block, gx + first * g.image_size(), last - first);
+          continue;
+        }
+      }
       for (int64_t n = first; n < last; ++n) {
         const T* g_n = gy + n * p.out_channels * L;
         if (gw) {

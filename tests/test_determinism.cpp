@@ -1,6 +1,9 @@
-// Reductions are bit-identical whatever the thread count (Note [Deterministic
-// reductions] in src/kernels/reduce.h): each result is computed with 1 and with 2
-// threads and compared byte for byte, on sizes large enough to be split.
+// Reductions, the products of backward passes and elementwise ops are
+// bit-identical whatever the thread count (Note [Deterministic reductions] in
+// src/kernels/reduce.h): each result is computed with 1 and with 2 threads and
+// compared byte for byte, on sizes large enough to be split. Reductions also
+// follow their documented summation order, and an elementwise result does not
+// depend on where its element falls in the loop.
 #include <cstring>
 #include <functional>
 #include <string>

@@ -3,6 +3,7 @@
 // against finite differences, and double backward.
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "support/test_support.h"
 
@@ -253,12 +254,12 @@ TEST(Conv2d, DoubleBackwardByHand) {
   EXPECT_TENSOR(gw, {1, 1, 1, 2}, {-4, -4});
 }
 
-// Through im2col and GEMMs (3 channels), and through oneDNN's direct convolution
-// (16 channels in and out, Note [Direct convolution]).
+// Through im2col and GEMMs (3 channels, or one image), and through oneDNN's
+// direct convolution (16 channels in and out, Note [Direct convolution]).
 TEST(Conv2d, ResultsDoNotDependOnThreadCount) {
-  for (int64_t channels : {3, 16}) {
-    SCOPED_TRACE(channels);
-    Tensor x = leaf({9, channels, 8, 8}, 40).detach().to(kFloat).requires_grad_();
+  for (auto [batch, channels] : {std::pair<int64_t, int64_t>{9, 3}, {9, 16}, {1, 16}}) {
+    SCOPED_TRACE(::testing::Message() << batch << " images of " << channels << " channels");
+    Tensor x = leaf({batch, channels, 8, 8}, 40).detach().to(kFloat).requires_grad_();
     Tensor w = leaf({16, channels, 3, 3}, 41).detach().to(kFloat).requires_grad_();
     auto run = [&](int threads) {
       set_num_threads(threads);

@@ -104,6 +104,9 @@ std::vector<ConvCase> conv_cases() {
       // (Note [Direct convolution]): nine images make blocks of one and two.
       {"direct", {9, 16, 9, 8}, {24, 16, 3, 3}, TF::Conv2dFuncOptions().padding(1),
        F::Conv2dFuncOptions().padding(1), true},
+      // One image stays on the GEMM path, whose products the threads share.
+      {"one_image_of_16_channels", {1, 16, 9, 8}, {24, 16, 3, 3}, TF::Conv2dFuncOptions().padding(1),
+       F::Conv2dFuncOptions().padding(1), true},
       {"direct_strided_dilated", {2, 16, 10, 11}, {16, 16, 3, 2},
        TF::Conv2dFuncOptions().stride({2, 1}).dilation({1, 2}), F::Conv2dFuncOptions().stride({2, 1}).dilation({1, 2}),
        false},

@@ -119,11 +119,14 @@ std::pair<int64_t, int64_t> block_images(int64_t b, int64_t blocks, int64_t batc
 }
 
 // oneDNN's direct convolution for a float convolution of one group that it runs
-// faster than im2col and a GEMM, else nullptr.
+// faster than im2col and a GEMM, else nullptr. A single image stays on the GEMM
+// path, whose products the threads share: a direct convolution runs a block of
+// images on one thread. (Decided by the batch size, never by the thread count, so
+// that results do not depend on it.)
 template <class T>
 std::unique_ptr<kernels::DirectConv> direct_conv(const ConvPlan& p, const T* w) {
   if constexpr (std::is_same_v<T, float>) {
-    if (p.groups == 1) return kernels::DirectConv::make(p.geo, p.out_channels, w);
+    if (p.groups == 1 && p.batch >= 2) return kernels::DirectConv::make(p.geo, p.out_channels, w);
   }
   return nullptr;
 }

@@ -126,8 +126,9 @@ class Bound {
 
 // A primitive with its operands, made once per thread and shape: making the
 // primitive descriptor walks oneDNN's list of implementations, and made on every
-// call it took 4% of the CNN's train step. Its scratchpad is ours (user mode), so
-// the primitive is safe to run on several threads at once whatever oneDNN's build.
+// call it took 4% of the CNN train step's CPU time. Its scratchpad is ours (user
+// mode), so the primitive is safe to run on several threads at once whatever
+// oneDNN's build.
 struct Prepared {
   dnnl::primitive primitive;
   memory::desc scratchpad;

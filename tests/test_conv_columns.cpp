@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/conv.h"
+#include "support/conv_taps.h"
 #include "support/test_support.h"
 
 using namespace tg;
@@ -29,14 +30,6 @@ ConvGeometry geometry(int64_t channels, int64_t height, int64_t width, int64_t k
   g.out_h = (height + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
   g.out_w = (width + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
   return g;
-}
-
-// The input pixel (row, column) that column-matrix entry (c, ki, kj, oh, ow) reads,
-// or false when it falls in the padding.
-bool source(const ConvGeometry& g, int64_t ki, int64_t kj, int64_t oh, int64_t ow, int64_t& ih, int64_t& iw) {
-  ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-  iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-  return ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
 }
 
 template <class T>
@@ -61,20 +54,15 @@ void check(const ConvGeometry& g, int64_t batch) {
   std::vector<T> expected_back(x.size(), T(0));
   int64_t mismatches = 0;
   for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < g.channels; ++c)
-      for (int64_t ki = 0; ki < g.kernel_h; ++ki)
-        for (int64_t kj = 0; kj < g.kernel_w; ++kj)
-          for (int64_t oh = 0; oh < g.out_h; ++oh)
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const auto at = static_cast<size_t>(((n * rows + (c * g.kernel_h + ki) * g.kernel_w + kj) * L) +
-                                                  oh * g.out_w + ow);
-              int64_t ih = 0, iw = 0;
-              const bool inside = source(g, ki, kj, oh, ow, ih, iw);
-              const auto pixel = static_cast<size_t>(((n * g.channels + c) * g.height + ih) * g.width + iw);
-              const T want = inside ? x[pixel] : T(0);
-              if (std::memcmp(&cols[at], &want, sizeof(T)) != 0) ++mismatches;
-              if (inside) expected_back[pixel] += entries[at];
-            }
+    tg::testing::for_each_tap(g, [&](int64_t c, int64_t ki, int64_t kj, int64_t oh, int64_t ow, int64_t ih,
+                                     int64_t iw, bool inside) {
+      const auto at =
+          static_cast<size_t>(((n * rows + (c * g.kernel_h + ki) * g.kernel_w + kj) * L) + oh * g.out_w + ow);
+      const auto pixel = static_cast<size_t>(((n * g.channels + c) * g.height + ih) * g.width + iw);
+      const T want = inside ? x[pixel] : T(0);
+      if (std::memcmp(&cols[at], &want, sizeof(T)) != 0) ++mismatches;
+      if (inside) expected_back[pixel] += entries[at];
+    });
   EXPECT_EQ(mismatches, 0) << "im2col entries differ from the input pixels they read";
   EXPECT_EQ(std::memcmp(back.data(), expected_back.data(), back.size() * sizeof(T)), 0) << "col2im";
   EXPECT_EQ(std::memcmp(back_scratch.data(), expected_back.data(), back.size() * sizeof(T)), 0) << "col2im_scratch";

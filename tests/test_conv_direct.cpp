@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/conv_direct.h"
+#include "support/conv_taps.h"
 #include "support/test_support.h"
 
 using namespace tg;
@@ -46,22 +47,6 @@ std::vector<float> values(size_t n, int seed) {
   std::vector<float> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(static_cast<double>(i) * 0.37 + seed) * 2.0);
   return v;
-}
-
-// Calls f(o, c, ki, kj, oh, ow, ih, iw) for every product term of image-free
-// indices whose input pixel lies inside the image.
-template <class F>
-void for_each_term(const ConvGeometry& g, int64_t out_channels, const F& f) {
-  for (int64_t o = 0; o < out_channels; ++o)
-    for (int64_t c = 0; c < g.channels; ++c)
-      for (int64_t ki = 0; ki < g.kernel_h; ++ki)
-        for (int64_t kj = 0; kj < g.kernel_w; ++kj)
-          for (int64_t oh = 0; oh < g.out_h; ++oh)
-            for (int64_t ow = 0; ow < g.out_w; ++ow) {
-              const int64_t ih = oh * g.stride_h - g.pad_h + ki * g.dilation_h;
-              const int64_t iw = ow * g.stride_w - g.pad_w + kj * g.dilation_w;
-              if (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width) f(o, c, ki, kj, oh, ow, ih, iw);
-            }
 }
 
 // |got - want| <= 1e-5 * magnitude, element by element (magnitude: the sum of
@@ -102,20 +87,22 @@ void check(const Shape& s, int64_t images) {
         mag_out[yi] = std::abs(want_out[yi]);
       }
   for (int64_t n = 0; n < images; ++n)
-    for_each_term(g, oc, [&](int64_t o, int64_t c, int64_t ki, int64_t kj, int64_t oh, int64_t ow, int64_t ih,
-                             int64_t iw) {
-      const auto xi = static_cast<size_t>(n * image + (c * g.height + ih) * g.width + iw);
-      const auto wi = static_cast<size_t>(((o * g.channels + c) * g.kernel_h + ki) * g.kernel_w + kj);
-      const auto yi = static_cast<size_t>((n * oc + o) * L + oh * g.out_w + ow);
-      const double to_out = static_cast<double>(x[xi]) * w[wi], to_gx = static_cast<double>(gy[yi]) * w[wi];
-      const double to_gw = static_cast<double>(gy[yi]) * x[xi];
-      want_out[yi] += to_out;
-      mag_out[yi] += std::abs(to_out);
-      want_gx[xi] += to_gx;
-      mag_gx[xi] += std::abs(to_gx);
-      want_gw[wi] += to_gw;
-      mag_gw[wi] += std::abs(to_gw);
-    });
+    for (int64_t o = 0; o < oc; ++o)
+      tg::testing::for_each_tap(g, [&](int64_t c, int64_t ki, int64_t kj, int64_t oh, int64_t ow, int64_t ih,
+                                       int64_t iw, bool inside) {
+        if (!inside) return;
+        const auto xi = static_cast<size_t>(n * image + (c * g.height + ih) * g.width + iw);
+        const auto wi = static_cast<size_t>(((o * g.channels + c) * g.kernel_h + ki) * g.kernel_w + kj);
+        const auto yi = static_cast<size_t>((n * oc + o) * L + oh * g.out_w + ow);
+        const double to_out = static_cast<double>(x[xi]) * w[wi], to_gx = static_cast<double>(gy[yi]) * w[wi];
+        const double to_gw = static_cast<double>(gy[yi]) * x[xi];
+        want_out[yi] += to_out;
+        mag_out[yi] += std::abs(to_out);
+        want_gx[xi] += to_gx;
+        mag_gx[xi] += std::abs(to_gx);
+        want_gw[wi] += to_gw;
+        mag_gw[wi] += std::abs(to_gw);
+      });
   EXPECT_TRUE(close(out, want_out, mag_out)) << "forward";
   EXPECT_TRUE(close(gx, want_gx, mag_gx)) << "input gradient";
   EXPECT_TRUE(close(gw, want_gw, mag_gw)) << "weight gradient";

@@ -24,6 +24,17 @@ void BM_AddTensorsNoGrad(benchmark::State& state) {
 }
 BENCHMARK(BM_AddTensorsNoGrad)->Arg(1)->Arg(16)->UseRealTime();
 
+// A row broadcast over the rows of a matrix, [rows, columns] + [columns]: the
+// elementwise loop's cost per row shows at short rows.
+void BM_AddRowBroadcastNoGrad(benchmark::State& state) {
+  T::Tensor x = T::ones({state.range(0), state.range(1)}), row = T::ones({state.range(1)});
+  for (auto _ : state) {
+    T::Tensor y = x + row;
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+}
+BENCHMARK(BM_AddRowBroadcastNoGrad)->Args({4096, 16})->Args({256, 256})->UseRealTime();
+
 // Ten recorded multiplications then one backward: time per op (forward + its
 // share of backward).
 void BM_RecordedOpWithBackward(benchmark::State& state) {

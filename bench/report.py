@@ -28,6 +28,8 @@ WORKLOADS = [
     ("BM_MulNoGrad/16/real_time", "per-op, x * 2, 16 elements, no grad", 1, "us", 0.1),
     ("BM_AddTensorsNoGrad/1/real_time", "per-op, x + y, 1 element, no grad", 1, "us", 0.1),
     ("BM_AddTensorsNoGrad/16/real_time", "per-op, x + y, 16 elements, no grad", 1, "us", 0.1),
+    ("BM_AddRowBroadcastNoGrad/4096/16/real_time", "x + row broadcast, [4096, 16] + [16], no grad", 1, "us", None),
+    ("BM_AddRowBroadcastNoGrad/256/256/real_time", "x + row broadcast, [256, 256] + [256], no grad", 1, "us", None),
     ("BM_RecordedOpWithBackward/1/real_time", "per-op, recorded, forward + backward, 1 element", 10, "us", 0.1),
     ("BM_RecordedOpWithBackward/16/real_time", "per-op, recorded, forward + backward, 16 elements", 10, "us", 0.1),
     ("BM_Chain/10000/real_time", "chain of 10,000 ops, forward + backward", 1, "ms", None),

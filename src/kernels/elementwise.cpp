@@ -1,5 +1,7 @@
 #include "kernels/elementwise.h"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace tg::kernels::detail {
@@ -49,6 +51,51 @@ int coalesce(int ndim, int64_t* sizes, int64_t* const* strides, int nops) {
     }
   }
   return out + 1;
+}
+
+bool ShortRows::plan(int operands, int64_t inner, const int64_t* row_strides, const int64_t* inner_strides,
+                     const size_t* elem_sizes) {
+  if (operands > kMaxOperands || inner >= kMaxInner || inner_strides[0] != 1 || row_strides[0] != inner) return false;
+  for (int k = 1; k < operands; ++k) {
+    if (elem_sizes[k] > sizeof(int64_t)) return false;
+    const bool along = inner_strides[k] == 1, repeated = inner_strides[k] == 0;
+    if (along && row_strides[k] == inner) kinds_[k] = Kind::kContiguous;
+    else if (along && row_strides[k] == 0) kinds_[k] = Kind::kRow;
+    else if (repeated && row_strides[k] == 0) kinds_[k] = Kind::kScalar;
+    else return false;
+    copied_row_[k] = nullptr;
+  }
+  kinds_[0] = Kind::kContiguous;
+  operands_ = operands;
+  inner_ = inner;
+  block_rows_ = kBlockElements / inner;
+  std::copy(row_strides, row_strides + operands, row_strides_);
+  std::copy(elem_sizes, elem_sizes + operands, elem_sizes_);
+  return true;
+}
+
+void ShortRows::prepare(char* const* run_start, int64_t row, char** ptrs, int64_t* strides) {
+  for (int k = 0; k < operands_; ++k) {
+    const auto size = static_cast<int64_t>(elem_sizes_[k]);
+    strides[k] = 1;
+    switch (kinds_[k]) {
+      case Kind::kContiguous:
+        ptrs[k] = run_start[k] + row * row_strides_[k] * size;
+        break;
+      case Kind::kRow:
+        if (copied_row_[k] != run_start[k]) {
+          for (int64_t i = 0; i < block_rows_; ++i)
+            std::memcpy(blocks_[k] + i * inner_ * size, run_start[k], static_cast<size_t>(inner_ * size));
+          copied_row_[k] = run_start[k];
+        }
+        ptrs[k] = reinterpret_cast<char*>(blocks_[k]);
+        break;
+      case Kind::kScalar:
+        ptrs[k] = run_start[k];
+        strides[k] = 0;
+        break;
+    }
+  }
 }
 
 }  // namespace tg::kernels::detail

@@ -95,9 +95,10 @@ TEST(ElementwiseLoops, BroadcastsAlongOuterDimsGiveTheDefinitionOnEveryRow) {
   }
 }
 
-// Short rows (16 elements) by the thousand: a row operand in blocks of copies in
-// every element size, one value per run of rows; a column operand row by row;
-// and an operand with a gap between its rows (a slice), row by row.
+// Short rows by the thousand: a row operand in blocks of copies in every element
+// size, one value per run of rows, a column in blocks of its values (16 a row) and
+// row by row (48 a row); and an operand with a gap between its rows (a slice),
+// row by row.
 TEST(ElementwiseLoops, ShortRowsGiveTheDefinition) {
   tg::manual_seed(4);
   const tg::Tensor x = tg::randn({4096, 16});
@@ -127,6 +128,11 @@ TEST(ElementwiseLoops, ShortRowsGiveTheDefinition) {
                                      [](const std::vector<double>& v) { return v[0] > 0 ? v[1] : v[2]; }));
       EXPECT_TRUE(matches_definition(x - column, {x, column},
                                      [](const std::vector<double>& v) { return double{f(v[0]) - f(v[1])}; }));
+      // A column along rows too long for blocks of its values, beside a row.
+      const tg::Tensor x48 = x.reshape({-1}).narrow(0, 0, 1024 * 48).reshape({1024, 48});
+      const tg::Tensor column48 = column.narrow(0, 0, 1024), row48 = x.reshape({-1}).narrow(0, 0, 48);
+      EXPECT_TRUE(matches_definition(tg::where(x48 > 0, column48, row48), {x48, column48, row48},
+                                     [](const std::vector<double>& v) { return v[0] > 0 ? v[1] : v[2]; }));
       const tg::Tensor gapped = wide.narrow(2, 3, 16).narrow(1, 1, 32);
       const tg::Tensor slab = x.reshape({64, 64, 16}).narrow(1, 0, 32);
       EXPECT_TRUE(matches_definition(gapped * slab, {gapped, slab},

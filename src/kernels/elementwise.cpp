@@ -62,6 +62,7 @@ bool ShortRows::plan(int operands, int64_t inner, const int64_t* row_strides, co
     if (along && row_strides[k] == inner) kinds_[k] = Kind::kContiguous;
     else if (along && row_strides[k] == 0) kinds_[k] = Kind::kRow;
     else if (repeated && row_strides[k] == 0) kinds_[k] = Kind::kScalar;
+    else if (repeated && inner <= kMaxColumnInner) kinds_[k] = Kind::kColumn;
     else return false;
     copied_row_[k] = nullptr;
   }
@@ -74,7 +75,21 @@ bool ShortRows::plan(int operands, int64_t inner, const int64_t* row_strides, co
   return true;
 }
 
-void ShortRows::prepare(char* const* run_start, int64_t row, char** ptrs, int64_t* strides) {
+namespace {
+// Row i of the block at `to` (`inner` elements) is `inner` copies of the element
+// at from + i * stride bytes, for rows i < rows.
+template <class E>
+void repeat_along_rows(const char* from, int64_t stride, int64_t rows, int64_t inner, unsigned char* to) {
+  E* out = reinterpret_cast<E*>(to);
+  for (int64_t i = 0; i < rows; ++i) {
+    E value;
+    std::memcpy(&value, from + i * stride, sizeof(E));
+    for (int64_t j = 0; j < inner; ++j) out[i * inner + j] = value;
+  }
+}
+}  // namespace
+
+void ShortRows::prepare(char* const* run_start, int64_t row, int64_t rows, char** ptrs, int64_t* strides) {
   for (int k = 0; k < operands_; ++k) {
     const auto size = static_cast<int64_t>(elem_sizes_[k]);
     strides[k] = 1;
@@ -90,6 +105,18 @@ void ShortRows::prepare(char* const* run_start, int64_t row, char** ptrs, int64_
         }
         ptrs[k] = reinterpret_cast<char*>(blocks_[k]);
         break;
+      case Kind::kColumn: {
+        const char* from = run_start[k] + row * row_strides_[k] * size;
+        const int64_t stride = row_strides_[k] * size;
+        switch (size) {
+          case 1: repeat_along_rows<uint8_t>(from, stride, rows, inner_, blocks_[k]); break;
+          case 2: repeat_along_rows<uint16_t>(from, stride, rows, inner_, blocks_[k]); break;
+          case 4: repeat_along_rows<uint32_t>(from, stride, rows, inner_, blocks_[k]); break;
+          default: repeat_along_rows<uint64_t>(from, stride, rows, inner_, blocks_[k]); break;
+        }
+        ptrs[k] = reinterpret_cast<char*>(blocks_[k]);
+        break;
+      }
       case Kind::kScalar:
         ptrs[k] = run_start[k];
         strides[k] = 0;

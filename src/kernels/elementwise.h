@@ -115,18 +115,21 @@ inline void load_transposed(const E* x, int64_t x_stride, E (&block)[kBlock][kBl
 
 // Note [Short rows]: a loop whose rows are short (a [4096, 16] + [16] row
 // broadcast) runs the inner loop over blocks of rows instead of row by row when
-// every input is contiguous across the rows, a row repeated along them, or a
-// scalar. A repeated row is read from a block of copies of it, made once per run
-// of rows. Row by row, the inner loop's set-up and tail came once per 16
-// elements: 4096 x 16 + row took 15-17 us on one Zen 4 core, in blocks 5.3,
-// libtorch 7.9. A column broadcast ([4096, 1]) stays row by row (16.7 us,
-// libtorch 7.3): a block of its values, each repeated along its row, was made
-// element by element and the loop took longer.
+// every input is contiguous across the rows, a row repeated along them, a column
+// (one value per row) or one value. A repeated row is read from a block of copies
+// of it, made once per run of rows; a column from a block of its values, each
+// repeated along its row, made per block. Row by row, the inner loop's set-up and
+// tail came once per row. One Zen 4 core, 65,536 floats:
+// - [4096, 16] + [16]: 15-17 us row by row, 5.3 in blocks (libtorch 7.9);
+// - [R, L] + [R, 1]: row by row 36 / 16.7 / 9.1 / 6.5 / 5.3 us at L = 8 / 16 /
+//   32 / 48 / 64, in blocks 20 / 10.1 / 8.2 / 7.6 / 7.4 (libtorch 37 / 7.2 / 5.9
+//   / 5.6 / 5.7), so columns are tiled up to rows of kMaxColumnInner.
 class ShortRows {
  public:
   static constexpr int kMaxOperands = 6;
   // Rows shorter than this are tiled; a block holds kBlockElements elements.
   static constexpr int64_t kMaxInner = 128;
+  static constexpr int64_t kMaxColumnInner = 32;
   static constexpr int64_t kBlockElements = 256;
 
   // Whether rows of `inner` elements are run in blocks, given each operand's
@@ -135,12 +138,12 @@ class ShortRows {
   bool plan(int operands, int64_t inner, const int64_t* row_strides, const int64_t* inner_strides,
             const size_t* elem_sizes);
   int64_t block_rows() const { return block_rows_; }
-  // Points ptrs and strides at the block of rows from `row` on of a run whose
-  // operands' row 0 is at run_start, as one loop over the block's elements.
-  void prepare(char* const* run_start, int64_t row, char** ptrs, int64_t* strides);
+  // Points ptrs and strides at rows [row, row + rows) of a run whose operands'
+  // row 0 is at run_start, as one loop of rows * inner elements.
+  void prepare(char* const* run_start, int64_t row, int64_t rows, char** ptrs, int64_t* strides);
 
  private:
-  enum class Kind : uint8_t { kContiguous, kRow, kScalar };
+  enum class Kind : uint8_t { kContiguous, kRow, kColumn, kScalar };
   int operands_ = 0;
   int64_t inner_ = 0, block_rows_ = 0;
   Kind kinds_[kMaxOperands] = {};
@@ -279,7 +282,7 @@ void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor,
           const int64_t rows = std::min(short_rows.block_rows(), r1 - r);
           char* p[N];
           int64_t st[N];
-          short_rows.prepare(run_start, r, p, st);
+          short_rows.prepare(run_start, r, rows, p, st);
           detail::run_inner<Out, In...>(p, st, rows * inner, op, seq);
         }
         continue;

@@ -267,6 +267,42 @@ TEST(GemmKernel, ProductsTurnedAroundForATransposedBMatchTheDefinition) {
   set_num_threads(saved_threads);
 }
 
+TEST(GemmKernel, ProductsWithBothOperandsTransposedMatchTheDefinition) {
+  // op(A) op(B) with both transposed is computed as (B A)^T through a scratch
+  // block when beta is 0 and it is large enough to share (Note [Both operands
+  // transposed] in kernels/gemm.cpp); beta 1 and the small ones as they are.
+  // Unequal M, N and K, padded leading dimensions (C inside a wider matrix, whose
+  // other columns must stay untouched), alpha, beta 0 over NaN, 1 and 2 threads.
+  // Small integers keep every sum exact.
+  const int saved_threads = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (auto [M, N, K] : {std::array<int64_t, 3>{200, 170, 130}, {130, 210, 190}, {20, 30, 40}}) {
+      for (float beta : {0.0f, 1.0f}) {
+        const int64_t lda = M + 1, ldb = K + 2, ldc = N + 3;
+        std::vector<float> a(K * lda), b(N * ldb), c(M * ldc);
+        for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+        for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+        for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
+        std::vector<float> expected = c;
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j) {
+            double sum = 0;
+            for (int64_t p = 0; p < K; ++p) sum += double(a[p * lda + i]) * double(b[j * ldb + p]);
+            expected[i * ldc + j] = static_cast<float>(2.0 * sum + (beta == 0.0f ? 0.0 : c[i * ldc + j]));
+          }
+        kernels::gemm(true, true, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+        for (size_t i = 0; i < c.size(); ++i) {
+          const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
+          ASSERT_TRUE(same) << M << "x" << N << "x" << K << " beta " << beta << " threads " << threads << " at " << i
+                            << ": " << c[i] << " vs " << expected[i];
+        }
+      }
+    }
+  }
+  set_num_threads(saved_threads);
+}
+
 // Note [Chunk affinity]: a product cut by rows over the threads leaves the count of
 // its blocks on its storage, and the optimizer step and zero_grad then cut the
 // same memory into as many chunks, each thread passing over the rows it wrote.

@@ -128,6 +128,15 @@ TEST(ElementwiseLoops, ShortRowsGiveTheDefinition) {
                                      [](const std::vector<double>& v) { return v[0] > 0 ? v[1] : v[2]; }));
       EXPECT_TRUE(matches_definition(x - column, {x, column},
                                      [](const std::vector<double>& v) { return double{f(v[0]) - f(v[1])}; }));
+      // Columns of 4, 8 and 32 in blocks, 8 bytes and 1 byte an element.
+      for (int64_t L : {4, 8, 32}) {
+        SCOPED_TRACE("rows of " + std::to_string(L));
+        const tg::Tensor xs = x.reshape({-1}).narrow(0, 0, 512 * L).reshape({512, L}).to(tg::kDouble);
+        const tg::Tensor cs = column.narrow(0, 0, 512).to(tg::kDouble), flags = cs > 0, negated = -xs;
+        EXPECT_TRUE(matches_definition(xs * cs, {xs, cs}, [](const std::vector<double>& v) { return v[0] * v[1]; }));
+        EXPECT_TRUE(matches_definition(tg::where(flags, xs, negated), {flags, xs, negated},
+                                       [](const std::vector<double>& v) { return v[0] != 0 ? v[1] : v[2]; }));
+      }
       // A column along rows too long for blocks of its values, beside a row.
       const tg::Tensor x48 = x.reshape({-1}).narrow(0, 0, 1024 * 48).reshape({1024, 48});
       const tg::Tensor column48 = column.narrow(0, 0, 1024), row48 = x.reshape({-1}).narrow(0, 0, 48);

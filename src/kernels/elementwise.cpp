@@ -78,13 +78,28 @@ bool ShortRows::plan(int operands, int64_t inner, const int64_t* row_strides, co
 namespace {
 // Row i of the block at `to` (`inner` elements) is `inner` copies of the element
 // at from + i * stride bytes, for rows i < rows.
-template <class E>
+// Row lengths the compiler knows (kInner > 0) fill each row with whole vector
+// stores: [R, L] + [R, 1] on 65,536 floats took 44 / 19.6 / 10.2 us at L = 4 / 8
+// / 16 with the length a variable, 9.8 / 9.1 / 8.7 with it a constant (one Zen 4
+// core; libtorch 42 / 37 / 7.2).
+template <class E, int64_t kInner = 0>
 void repeat_along_rows(const char* from, int64_t stride, int64_t rows, int64_t inner, unsigned char* to) {
   E* out = reinterpret_cast<E*>(to);
+  if constexpr (kInner > 0) inner = kInner;
   for (int64_t i = 0; i < rows; ++i) {
     E value;
     std::memcpy(&value, from + i * stride, sizeof(E));
     for (int64_t j = 0; j < inner; ++j) out[i * inner + j] = value;
+  }
+}
+template <class E>
+void repeat_along_rows_of(const char* from, int64_t stride, int64_t rows, int64_t inner, unsigned char* to) {
+  switch (inner) {
+    case 4: return repeat_along_rows<E, 4>(from, stride, rows, inner, to);
+    case 8: return repeat_along_rows<E, 8>(from, stride, rows, inner, to);
+    case 16: return repeat_along_rows<E, 16>(from, stride, rows, inner, to);
+    case 32: return repeat_along_rows<E, 32>(from, stride, rows, inner, to);
+    default: return repeat_along_rows<E>(from, stride, rows, inner, to);
   }
 }
 }  // namespace
@@ -109,10 +124,10 @@ void ShortRows::prepare(char* const* run_start, int64_t row, int64_t rows, char*
         const char* from = run_start[k] + row * row_strides_[k] * size;
         const int64_t stride = row_strides_[k] * size;
         switch (size) {
-          case 1: repeat_along_rows<uint8_t>(from, stride, rows, inner_, blocks_[k]); break;
-          case 2: repeat_along_rows<uint16_t>(from, stride, rows, inner_, blocks_[k]); break;
-          case 4: repeat_along_rows<uint32_t>(from, stride, rows, inner_, blocks_[k]); break;
-          default: repeat_along_rows<uint64_t>(from, stride, rows, inner_, blocks_[k]); break;
+          case 1: repeat_along_rows_of<uint8_t>(from, stride, rows, inner_, blocks_[k]); break;
+          case 2: repeat_along_rows_of<uint16_t>(from, stride, rows, inner_, blocks_[k]); break;
+          case 4: repeat_along_rows_of<uint32_t>(from, stride, rows, inner_, blocks_[k]); break;
+          default: repeat_along_rows_of<uint64_t>(from, stride, rows, inner_, blocks_[k]); break;
         }
         ptrs[k] = reinterpret_cast<char*>(blocks_[k]);
         break;

@@ -122,7 +122,7 @@ inline void load_transposed(const E* x, int64_t x_stride, E (&block)[kBlock][kBl
 // tail came once per row. One Zen 4 core, 65,536 floats:
 // - [4096, 16] + [16]: 15-17 us row by row, 5.3 in blocks (libtorch 7.9);
 // - [R, L] + [R, 1]: row by row 36 / 16.7 / 9.1 / 6.5 / 5.3 us at L = 8 / 16 /
-//   32 / 48 / 64, in blocks 20 / 10.1 / 8.2 / 7.6 / 7.4 (libtorch 37 / 7.2 / 5.9
+//   32 / 48 / 64, in blocks 9.1 / 8.7 / 8.2 / 7.6 / 7.4 (libtorch 37 / 7.2 / 5.9
 //   / 5.6 / 5.7), so columns are tiled up to rows of kMaxColumnInner.
 class ShortRows {
  public:

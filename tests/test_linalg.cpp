@@ -45,6 +45,43 @@ ag::GradcheckResult check_gradgrad(F fn, const ag::variable_list& inputs) {
 
 std::string fn_name(const Tensor& t) { return t.grad_fn() ? t.grad_fn()->name() : "none"; }
 
+// Runs kernels::gemm_onto_rows on small integers (every sum exact) with padded
+// leading dimensions, C inside a wider matrix whose other columns must stay
+// untouched and beta 0 over NaN, and checks every element of C against the
+// definition C = 2 op(A) op(B) + beta * addend, the addend being C or, onto_row,
+// a bias row.
+::testing::AssertionResult gemm_matches_definition(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+                                                   float beta, bool onto_row = false) {
+  const int64_t lda = (trans_a ? M : K) + 1, ldb = (trans_b ? K : N) + 2, ldc = N + 3;
+  std::vector<float> a((trans_a ? K : M) * lda), b((trans_b ? N : K) * ldb), c(M * ldc), row(N);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
+  for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
+  for (int64_t j = 0; j < N; ++j) row[j] = static_cast<float>(j % 7);
+  std::vector<float> expected = c;
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double sum = 0;
+      for (int64_t p = 0; p < K; ++p) {
+        const float a_ip = a[trans_a ? p * lda + i : i * lda + p];
+        const float b_pj = b[trans_b ? j * ldb + p : p * ldb + j];
+        sum += double(a_ip) * double(b_pj);
+      }
+      const double addend = onto_row ? row[j] : c[i * ldc + j];
+      expected[i * ldc + j] = static_cast<float>(2.0 * sum + (beta == 0.0f ? 0.0 : double(beta) * addend));
+    }
+  kernels::gemm_onto_rows(trans_a, trans_b, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta,
+                          onto_row ? row.data() : nullptr, c.data(), ldc);
+  for (size_t i = 0; i < c.size(); ++i) {
+    const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
+    if (!same)
+      return ::testing::AssertionFailure() << M << "x" << N << "x" << K << " trans_a " << trans_a << " trans_b "
+                                           << trans_b << " beta " << beta << " onto a row " << onto_row << " at "
+                                           << i << ": " << c[i] << " vs " << expected[i];
+  }
+  return ::testing::AssertionSuccess();
+}
+
 // A = [[1,2,3],[4,5,6]], B = [[7,8],[9,10],[11,12]]: A·B = [[58,64],[139,154]].
 const std::vector<double> kA{1, 2, 3, 4, 5, 6};
 const std::vector<double> kB{7, 8, 9, 10, 11, 12};
@@ -183,86 +220,28 @@ TEST(GemmKernel, ProductsSplitOverThreadsMatchTheDefinition) {
 TEST(GemmKernel, NarrowProductsTurnedAroundMatchTheDefinition) {
   // Float32 products with 2 to 15 columns and a transposed operand are computed as
   // C^T in passes of 256 rows (Note [Narrow products] in kernels/gemm.cpp). Row
-  // counts across a pass boundary, padded leading dimensions (C inside a wider
-  // matrix, whose other columns must stay untouched), every transpose flag, alpha
-  // and beta (0 over NaN). Small integers keep every sum exact.
-  for (int64_t M : {17, 300, 600}) {
-    for (int64_t N : {1, 2, 10, 15, 16}) {
-      for (int64_t K : {3, 130}) {
-        for (int flags = 0; flags < 4; ++flags) {
-          for (float beta : {0.0f, 1.0f, 0.5f}) {
-            const bool trans_a = flags & 1, trans_b = flags & 2;
-            const int64_t lda = (trans_a ? M : K) + 1, ldb = (trans_b ? K : N) + 2, ldc = N + 3;
-            std::vector<float> a((trans_a ? K : M) * lda), b((trans_b ? N : K) * ldb), c(M * ldc);
-            for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
-            for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
-            for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
-            std::vector<float> expected = c;
-            for (int64_t i = 0; i < M; ++i)
-              for (int64_t j = 0; j < N; ++j) {
-                double sum = 0;
-                for (int64_t p = 0; p < K; ++p) {
-                  const float a_ip = a[trans_a ? p * lda + i : i * lda + p];
-                  const float b_pj = b[trans_b ? j * ldb + p : p * ldb + j];
-                  sum += double(a_ip) * double(b_pj);
-                }
-                const double old = beta == 0.0f ? 0.0 : double(beta) * c[i * ldc + j];
-                expected[i * ldc + j] = static_cast<float>(2.0 * sum + old);
-              }
-            kernels::gemm(trans_a, trans_b, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
-            for (size_t i = 0; i < c.size(); ++i) {
-              const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
-              ASSERT_TRUE(same) << M << "x" << N << "x" << K << " trans_a " << trans_a << " trans_b " << trans_b
-                                << " beta " << beta << " at " << i << ": " << c[i] << " vs " << expected[i];
-            }
-          }
-        }
-      }
-    }
-  }
+  // counts across a pass boundary, every transpose flag, alpha and beta.
+  for (int64_t M : {17, 300, 600})
+    for (int64_t N : {1, 2, 10, 15, 16})
+      for (int64_t K : {3, 130})
+        for (int flags = 0; flags < 4; ++flags)
+          for (float beta : {0.0f, 1.0f, 0.5f}) ASSERT_TRUE(gemm_matches_definition(flags & 1, flags & 2, M, N, K, beta));
 }
 
 TEST(GemmKernel, ProductsTurnedAroundForATransposedBMatchTheDefinition) {
   // x W^T with 32 or 48 rows is computed as W x^T through copies (Note
   // [Turned-around products] in kernels/gemm.cpp), when beta is 0 or when it is 1
-  // onto a bias row; the other betas, and other row counts, as they are. Padded
-  // leading dimensions (C inside a wider matrix, whose other columns must stay
-  // untouched), alpha, beta 0 over NaN, 1 and 2 threads (the larger products are
-  // cut by columns). Small integers keep every sum exact.
+  // onto a bias row; the other betas, and other row counts, as they are. Alpha,
+  // 1 and 2 threads (the larger products are cut by columns).
   const int saved_threads = get_num_threads();
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    for (int64_t M : {31, 32, 48}) {
-      for (int64_t N : {16, 20, 256, 300}) {
-        for (int64_t K : {3, 784}) {
-          for (float beta : {0.0f, 1.0f, 0.5f}) {
-            for (bool onto_row : {false, true}) {
-              const int64_t lda = K + 1, ldb = K + 2, ldc = N + 3;
-              std::vector<float> a(M * lda), b(N * ldb), c(M * ldc), row(N);
-              for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
-              for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
-              for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
-              for (int64_t j = 0; j < N; ++j) row[j] = static_cast<float>(j % 7);
-              std::vector<float> expected = c;
-              for (int64_t i = 0; i < M; ++i)
-                for (int64_t j = 0; j < N; ++j) {
-                  double sum = 0;
-                  for (int64_t p = 0; p < K; ++p) sum += double(a[i * lda + p]) * double(b[j * ldb + p]);
-                  const double addend = onto_row ? row[j] : c[i * ldc + j];
-                  expected[i * ldc + j] = static_cast<float>(2.0 * sum + (beta == 0.0f ? 0.0 : beta * addend));
-                }
-              kernels::gemm_onto_rows(false, true, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta,
-                                      onto_row ? row.data() : nullptr, c.data(), ldc);
-              for (size_t i = 0; i < c.size(); ++i) {
-                const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
-                ASSERT_TRUE(same) << M << "x" << N << "x" << K << " beta " << beta << " onto a row " << onto_row
-                                  << " threads " << threads << " at " << i << ": " << c[i] << " vs " << expected[i];
-              }
-            }
-          }
-        }
-      }
-    }
+    for (int64_t M : {31, 32, 48})
+      for (int64_t N : {16, 20, 256, 300})
+        for (int64_t K : {3, 784})
+          for (float beta : {0.0f, 1.0f, 0.5f})
+            for (bool onto_row : {false, true})
+              ASSERT_TRUE(gemm_matches_definition(false, true, M, N, K, beta, onto_row)) << "threads " << threads;
   }
   set_num_threads(saved_threads);
 }
@@ -271,34 +250,13 @@ TEST(GemmKernel, ProductsWithBothOperandsTransposedMatchTheDefinition) {
   // op(A) op(B) with both transposed is computed as (B A)^T through a scratch
   // block when beta is 0 and it is large enough to share (Note [Both operands
   // transposed] in kernels/gemm.cpp); beta 1 and the small ones as they are.
-  // Unequal M, N and K, padded leading dimensions (C inside a wider matrix, whose
-  // other columns must stay untouched), alpha, beta 0 over NaN, 1 and 2 threads.
-  // Small integers keep every sum exact.
+  // Unequal M, N and K, alpha, 1 and 2 threads.
   const int saved_threads = get_num_threads();
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    for (auto [M, N, K] : {std::array<int64_t, 3>{200, 170, 130}, {130, 210, 190}, {20, 30, 40}}) {
-      for (float beta : {0.0f, 1.0f}) {
-        const int64_t lda = M + 1, ldb = K + 2, ldc = N + 3;
-        std::vector<float> a(K * lda), b(N * ldb), c(M * ldc);
-        for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(static_cast<int>(i % 7) - 3);
-        for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(static_cast<int>(i % 5) - 2);
-        for (size_t i = 0; i < c.size(); ++i) c[i] = beta == 0.0f ? std::nanf("") : float(int(i % 3) - 1);
-        std::vector<float> expected = c;
-        for (int64_t i = 0; i < M; ++i)
-          for (int64_t j = 0; j < N; ++j) {
-            double sum = 0;
-            for (int64_t p = 0; p < K; ++p) sum += double(a[p * lda + i]) * double(b[j * ldb + p]);
-            expected[i * ldc + j] = static_cast<float>(2.0 * sum + (beta == 0.0f ? 0.0 : c[i * ldc + j]));
-          }
-        kernels::gemm(true, true, M, N, K, 2.0f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
-        for (size_t i = 0; i < c.size(); ++i) {
-          const bool same = c[i] == expected[i] || (std::isnan(c[i]) && std::isnan(expected[i]));
-          ASSERT_TRUE(same) << M << "x" << N << "x" << K << " beta " << beta << " threads " << threads << " at " << i
-                            << ": " << c[i] << " vs " << expected[i];
-        }
-      }
-    }
+    for (auto [M, N, K] : {std::array<int64_t, 3>{200, 170, 130}, {130, 210, 190}, {20, 30, 40}})
+      for (float beta : {0.0f, 1.0f})
+        ASSERT_TRUE(gemm_matches_definition(true, true, M, N, K, beta)) << "threads " << threads;
   }
   set_num_threads(saved_threads);
 }

@@ -241,6 +241,7 @@ class GraphTask {
       uint32_t idx = stack.back();
       stack.pop_back();
       Node* n = tasks_[idx].node;
+      if (n->walk_hint_) n->prefetch_edges_of(n->walk_hint_);  // Note [Walk hints] in node.cpp
       tasks_[idx].first_child = static_cast<uint32_t>(child_tasks_.size());
       for (const Edge& e : n->next_edges()) {
         if (!e.is_valid()) {

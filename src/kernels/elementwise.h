@@ -97,19 +97,14 @@ inline void run_inner(char* const* ptrs, const int64_t* st, int64_t n, const Op&
     o[i * st[0]] = static_cast<Out>(op(static_cast<In>(std::get<I>(in)[i * st[I + 1]])...));
 }
 
-// An op that converts one element (the copy kernel's) declares
-// `static constexpr bool kTilesTransposes = true` to take Note [Tiled
-// transposes]'s path; other ops on a transposed input go row by row. Compiled
-// for every one-input op, that path made each file of elementwise ops take 15%
-// longer to compile, for ops that rarely meet a transposed input.
 // Note [One loop per op]: runs `rows` rows of n elements, row r of operand k at
 // ptrs[k] + r * row_bytes[k]. Every path of map() calls this, and it is kept out
 // of line, so each op's vectorised loops are compiled once, not at each of map()'s
-// four call sites: arithmetic.cpp took 23.1 s to compile and compare.cpp 26.0
-// (Zen 5 VM), now 16.0 and 16.3, with 28-36% less code. Rows are looped here
-// rather than by the caller, so that a row broadcast pays no call per row
-// ([256, 256] + [256] on one core: 2.63-2.68 us either way; with a call per row,
-// 2.97-3.24).
+// four call sites: compare.cpp took 24.5 s to compile, unary.cpp 25.9 and
+// arithmetic.cpp 23.1 (Zen 5 VM), now 17.1, 19.2 and 16.0, with 28-36% less
+// code. Rows are looped here rather than by the caller, so that a row broadcast
+// pays no call per row ([256, 256] + [256] on one core: 2.63-2.68 us either way;
+// with a call per row, 2.97-3.24).
 template <class Out, class... In, class Op, size_t... I>
 [[gnu::noinline]] void run_rows(char* const* ptrs, const int64_t* row_bytes, int64_t rows, const int64_t* st,
                                 int64_t n, const Op& op, std::index_sequence<I...> seq) {
@@ -122,6 +117,11 @@ template <class Out, class... In, class Op, size_t... I>
   }
 }
 
+// An op that converts one element (the copy kernel's) declares
+// `static constexpr bool kTilesTransposes = true` to take Note [Tiled
+// transposes]'s path; other ops on a transposed input go row by row. Compiled
+// for every one-input op, that path made each file of elementwise ops take 15%
+// longer to compile, for ops that rarely meet a transposed input.
 template <class Op>
 concept TilesTransposes = Op::kTilesTransposes;
 

@@ -143,4 +143,119 @@ void ShortRows::prepare(char* const* run_start, int64_t row, int64_t rows, char*
   }
 }
 
+namespace {
+constexpr int64_t kNoRowStep[LoopLayout::kMaxOperands] = {};  // for a single row
+
+// Whether every operand is contiguous with the output's element count or is a
+// single element: the common case, and what matters for tiny tensors.
+bool all_flat(const Tensor* const* operands, int count, int64_t numel) {
+  if (!operands[0]->is_contiguous()) return false;
+  for (int k = 1; k < count; ++k) {
+    const Tensor& t = *operands[k];
+    if (!t.is_contiguous() || (t.numel() != numel && t.numel() != 1)) return false;
+  }
+  return true;
+}
+
+// Runs [b, e) of a loop that is one row, operand k at base[k] with stride st[k].
+void run_flat_range(char* const* base, const int64_t* st, const size_t* elem, int count, int64_t b, int64_t e,
+                    RowsKernel rows, const void* op) {
+  char* p[LoopLayout::kMaxOperands];
+  for (int k = 0; k < count; ++k) p[k] = base[k] + b * st[k] * static_cast<int64_t>(elem[k]);
+  rows(p, kNoRowStep, 1, st, e - b, op);
+}
+
+void lay_out(LoopLayout& layout, const Tensor* const* operands, const size_t* elem, int count) {
+  const Tensor& out = *operands[0];
+  layout.operands = count;
+  layout.ndim = static_cast<int>(out.dim());
+  TG_INTERNAL_ASSERT(layout.ndim <= LoopLayout::kMaxDims);
+  int64_t* strides[LoopLayout::kMaxOperands];
+  for (int k = 0; k < count; ++k) {
+    layout.elem[k] = elem[k];
+    layout.base[k] = static_cast<char*>(operands[k]->data_ptr());
+    broadcast_strides(*operands[k], out.sizes(), layout.strides[k]);
+    strides[k] = layout.strides[k];
+  }
+  for (int d = 0; d < layout.ndim; ++d) layout.sizes[d] = out.sizes()[d];
+  if (!out.is_contiguous()) order_by_output_strides(layout.ndim, layout.sizes, strides, count);
+  layout.ndim = coalesce(layout.ndim, layout.sizes, strides, count);
+}
+
+// Here the loop has more than one row, so at least two dims.
+// Rows run in runs along the second-to-last dim, whose offsets are multiples of
+// the row's index there; the dims before it are worked out once per run. An
+// odometer over all the outer dims, advanced per row through memory, took
+// 4096 x 16 floats + a row of 16 112 us (Zen 4), this 15 us.
+void run_row_runs(const LoopLayout& layout, int64_t outer, RowsKernel rows, const void* op) {
+  const int count = layout.operands, ndim = layout.ndim;
+  const int64_t inner = layout.inner();
+  int64_t inner_st[LoopLayout::kMaxOperands], row_st[LoopLayout::kMaxOperands], row_bytes[LoopLayout::kMaxOperands];
+  for (int k = 0; k < count; ++k) {
+    inner_st[k] = layout.inner_stride(k);
+    row_st[k] = layout.strides[k][ndim - 2];
+    row_bytes[k] = row_st[k] * static_cast<int64_t>(layout.elem[k]);
+  }
+  const int64_t rows_per_run = layout.sizes[ndim - 2];
+  const int64_t grain = std::max<int64_t>(1, core::kElementwiseGrain / inner);
+  core::parallel_for(outer, grain, [&](int64_t b, int64_t e) {
+    ShortRows short_rows;
+    const bool tiled = short_rows.plan(count, inner, row_st, inner_st, layout.elem);
+    for (int64_t row = b; row < e;) {
+      int64_t rem = row / rows_per_run, first[LoopLayout::kMaxOperands] = {};
+      for (int d = ndim - 3; d >= 0; --d) {
+        for (int k = 0; k < count; ++k) first[k] += rem % layout.sizes[d] * layout.strides[k][d];
+        rem /= layout.sizes[d];
+      }
+      const int64_t r0 = row % rows_per_run, r1 = std::min(rows_per_run, r0 + (e - row));
+      row += r1 - r0;
+      char* p[LoopLayout::kMaxOperands];
+      if (tiled && r1 - r0 > 1) {
+        char* run_start[LoopLayout::kMaxOperands];
+        for (int k = 0; k < count; ++k) run_start[k] = layout.base[k] + first[k] * static_cast<int64_t>(layout.elem[k]);
+        for (int64_t r = r0; r < r1; r += short_rows.block_rows()) {
+          const int64_t block = std::min(short_rows.block_rows(), r1 - r);
+          int64_t st[LoopLayout::kMaxOperands];
+          short_rows.prepare(run_start, r, block, p, st);
+          rows(p, kNoRowStep, 1, st, block * inner, op);
+        }
+        continue;
+      }
+      for (int k = 0; k < count; ++k)
+        p[k] = layout.base[k] + (first[k] + r0 * row_st[k]) * static_cast<int64_t>(layout.elem[k]);
+      rows(p, row_bytes, r1 - r0, inner_st, inner, op);
+    }
+  });
+}
+}  // namespace
+
+void run_map(const Tensor* const* operands, const size_t* elem, int count, RowsKernel rows, LayoutKernel special,
+             const void* op) {
+  const int64_t numel = operands[0]->numel();
+  if (numel == 0) return;
+  if (all_flat(operands, count, numel)) {
+    char* base[LoopLayout::kMaxOperands];
+    int64_t st[LoopLayout::kMaxOperands];
+    for (int k = 0; k < count; ++k) {
+      base[k] = static_cast<char*>(operands[k]->data_ptr());
+      st[k] = operands[k]->numel() == numel ? 1 : 0;
+    }
+    core::parallel_for(numel, core::kElementwiseGrain,
+                       [&](int64_t b, int64_t e) { run_flat_range(base, st, elem, count, b, e, rows, op); });
+    return;
+  }
+  LoopLayout layout;
+  lay_out(layout, operands, elem, count);
+  const int64_t inner = layout.inner(), outer = numel / inner;
+  if (outer == 1) {
+    int64_t st[LoopLayout::kMaxOperands];
+    for (int k = 0; k < count; ++k) st[k] = layout.inner_stride(k);
+    core::parallel_for(inner, core::kElementwiseGrain,
+                       [&](int64_t b, int64_t e) { run_flat_range(layout.base, st, elem, count, b, e, rows, op); });
+    return;
+  }
+  if (special && special(layout, op)) return;
+  run_row_runs(layout, outer, rows, op);
+}
+
 }  // namespace tg::kernels::detail

@@ -2,8 +2,9 @@
 // The elementwise loop: an output and inputs already of their loop types, inputs
 // broadcast to the output's shape. Dimensions are merged where every operand is
 // contiguous across them, so most calls run a single flat loop that the compiler
-// vectorises; large ones are split over threads. The functor is inlined: no
-// virtual or std::function call per element.
+// vectorises; large ones are split over threads. The functor is inlined into the
+// op's row loop (run_rows), which is called through a pointer once per piece of
+// the loop, never per element.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -15,12 +16,6 @@
 #include "tensorgrad/tensor.h"
 
 namespace tg::kernels {
-
-struct LoopShape {
-  static constexpr int kMaxDims = 64;
-  int ndim = 0;
-  int64_t sizes[kMaxDims];
-};
 
 namespace detail {
 
@@ -98,40 +93,27 @@ inline void run_inner(char* const* ptrs, const int64_t* st, int64_t n, const Op&
 }
 
 // Note [One loop per op]: runs `rows` rows of n elements, row r of operand k at
-// ptrs[k] + r * row_bytes[k]. Every path of map() calls this, and it is kept out
-// of line, so each op's vectorised loops are compiled once, not at each of map()'s
-// four call sites: compare.cpp took 24.5 s to compile, unary.cpp 25.9 and
-// arithmetic.cpp 23.1 (Zen 5 VM), now 17.1, 19.2 and 16.0, with 28-36% less
-// code. Rows are looped here rather than by the caller, so that a row broadcast
-// pays no call per row ([256, 256] + [256] on one core: 2.63-2.68 us either way;
-// with a call per row, 2.97-3.24).
-template <class Out, class... In, class Op, size_t... I>
-[[gnu::noinline]] void run_rows(char* const* ptrs, const int64_t* row_bytes, int64_t rows, const int64_t* st,
-                                int64_t n, const Op& op, std::index_sequence<I...> seq) {
+// ptrs[k] + r * row_bytes[k], with the op behind a pointer (RowsKernel). This is
+// all that map() compiles per op; how the loop is laid out and cut over threads
+// (run_map) is compiled once. Inlined into each op, that driver was three fifths
+// of the code of a file of elementwise ops (arithmetic.cpp: 327 of 519 KB) and
+// most of its compile time. Rows are looped here rather than by the driver, so
+// that a row broadcast pays no call per row ([256, 256] + [256] on one core:
+// 2.63-2.68 us either way; with a call per row, 2.97-3.24).
+template <class Op, class Out, class... In>
+[[gnu::noinline]] void run_rows(char* const* ptrs, const int64_t* row_bytes, int64_t rows, const int64_t* st, int64_t n,
+              const void* erased_op) {
+  const Op& op = *static_cast<const Op*>(erased_op);
   constexpr int N = 1 + sizeof...(In);
   char* p[N];
   for (int k = 0; k < N; ++k) p[k] = ptrs[k];
   for (int64_t r = 0; r < rows; ++r) {
-    run_inner<Out, In...>(p, st, n, op, seq);
+    run_inner<Out, In...>(p, st, n, op, std::index_sequence_for<In...>());
     for (int k = 0; k < N; ++k) p[k] += row_bytes[k];
   }
 }
-
-// An op that converts one element (the copy kernel's) declares
-// `static constexpr bool kTilesTransposes = true` to take Note [Tiled
-// transposes]'s path; other ops on a transposed input go row by row. Compiled
-// for every one-input op, that path made each file of elementwise ops take 15%
-// longer to compile, for ops that rarely meet a transposed input.
-template <class Op>
-concept TilesTransposes = Op::kTilesTransposes;
-
-// block[i][j] = x[j, i] for a kBlock x kBlock block of x contiguous along i
-// (Note [Tiled transposes]).
-template <int64_t kBlock, class E>
-inline void load_transposed(const E* x, int64_t x_stride, E (&block)[kBlock][kBlock]) {
-  for (int64_t j = 0; j < kBlock; ++j)
-    for (int64_t i = 0; i < kBlock; ++i) block[i][j] = x[j * x_stride + i];
-}
+using RowsKernel = void (*)(char* const* ptrs, const int64_t* row_bytes, int64_t rows, const int64_t* st, int64_t n,
+                            const void* op);
 
 // Note [Short rows]: a loop whose rows are short (a [4096, 16] + [16] row
 // broadcast) runs the inner loop over blocks of rows instead of row by row when
@@ -173,6 +155,101 @@ class ShortRows {
   alignas(64) unsigned char blocks_[kMaxOperands][kBlockElements * sizeof(int64_t)];
 };
 
+
+// The operands' loop (operand 0 the output) after broadcasting, reordering and
+// coalescing: sizes and strides (in elements) innermost-last.
+struct LoopLayout {
+  static constexpr int kMaxDims = 64;
+  static constexpr int kMaxOperands = ShortRows::kMaxOperands;
+  int operands = 0, ndim = 0;
+  size_t elem[kMaxOperands];
+  char* base[kMaxOperands];
+  int64_t sizes[kMaxDims];
+  int64_t strides[kMaxOperands][kMaxDims];
+
+  int64_t inner() const { return ndim == 0 ? 1 : sizes[ndim - 1]; }
+  int64_t inner_stride(int k) const { return ndim == 0 ? 1 : strides[k][ndim - 1]; }
+};
+// An op's own path for some layouts, tried before the rows loop: returns whether
+// it ran the loop.
+using LayoutKernel = bool (*)(const LoopLayout& layout, const void* op);
+
+// map()'s driver, compiled once for all ops: lays the loop out and cuts it over
+// threads, and calls `rows` (the op's run_rows) for each piece; `special` (or
+// null) is offered the layout first when the loop has more than one row.
+void run_map(const Tensor* const* operands, const size_t* elem, int count, RowsKernel rows, LayoutKernel special,
+             const void* op);
+
+// An op that converts one element (the copy kernel's) declares
+// `static constexpr bool kTilesTransposes = true` to take this path; other ops on
+// a transposed input go row by row. Compiled for every one-input op, it made each
+// file of elementwise ops take 15% longer to compile, for ops that rarely meet a
+// transposed input.
+template <class Op>
+concept TilesTransposes = Op::kTilesTransposes;
+
+// block[i][j] = x[j, i] for a kBlock x kBlock block of x contiguous along i.
+template <int64_t kBlock, class E>
+inline void load_transposed(const E* x, int64_t x_stride, E (&block)[kBlock][kBlock]) {
+  for (int64_t j = 0; j < kBlock; ++j)
+    for (int64_t i = 0; i < kBlock; ++i) block[i][j] = x[j * x_stride + i];
+}
+
+// Note [Tiled transposes]: an input contiguous along the second-to-last dim but
+// not the last (x.t().contiguous(), a transposed conversion) read row by row
+// touches a new cache line for every element. Tiles of kTile rows read each line
+// once: 1024 x 1024 floats took 1.58 ms row by row (Zen 4), 0.94 in tiles. Within
+// a tile, blocks of kBlock x kBlock go through a local array (load_transposed),
+// read along the input's contiguous dim and written along the output's, both as
+// vector loads and stores: 0.38 ms.
+template <class Op, class Out, class In>
+bool run_tiled_transposes(const LoopLayout& layout, const void* erased_op) {
+  constexpr int64_t kTile = 32, kBlock = 16;
+  const int ndim = layout.ndim;
+  const int64_t inner = layout.inner();
+  if (!(ndim >= 2 && layout.inner_stride(0) == 1 && layout.strides[1][ndim - 2] == 1 &&
+        layout.inner_stride(1) != 1 && layout.inner_stride(1) != 0 && layout.sizes[ndim - 2] >= kTile &&
+        inner >= kTile))
+    return false;
+  const Op& op = *static_cast<const Op*>(erased_op);
+  const int64_t rows = layout.sizes[ndim - 2], row_tiles = (rows + kTile - 1) / kTile;
+  int64_t matrices = 1;
+  for (int d = 0; d < ndim - 2; ++d) matrices *= layout.sizes[d];
+  const int64_t out_row = layout.strides[0][ndim - 2], in_column = layout.inner_stride(1);
+  const int64_t tile_grain = std::max<int64_t>(1, core::kElementwiseGrain / (kTile * inner));
+  core::parallel_for(matrices * row_tiles, tile_grain, [&](int64_t b, int64_t e) {
+    for (int64_t t = b; t < e; ++t) {
+      // Offsets of the matrix t / row_tiles over the dims before the last two.
+      int64_t rem = t / row_tiles, off[2] = {};
+      for (int d = ndim - 3; d >= 0; --d) {
+        for (int k = 0; k < 2; ++k) off[k] += rem % layout.sizes[d] * layout.strides[k][d];
+        rem /= layout.sizes[d];
+      }
+      const int64_t r0 = t % row_tiles * kTile, r1 = std::min(rows, r0 + kTile);
+      for (int64_t c0 = 0; c0 < inner; c0 += kBlock) {
+        const int64_t columns = std::min(kBlock, inner - c0);
+        for (int64_t rb = r0; rb < r1; rb += kBlock) {
+          const int64_t block_rows = std::min(kBlock, r1 - rb);
+          // out[rb + i, c0 + j] = op(x[c0 + j, rb + i]), x contiguous along i.
+          auto* o = reinterpret_cast<Loaded<Out>*>(layout.base[0]) + off[0] + rb * out_row + c0;
+          const auto* x = reinterpret_cast<const Loaded<In>*>(layout.base[1]) + off[1] + rb + c0 * in_column;
+          if (columns == kBlock && block_rows == kBlock) {
+            Loaded<In> block[kBlock][kBlock];
+            load_transposed(x, in_column, block);
+            for (int64_t i = 0; i < kBlock; ++i)
+              for (int64_t j = 0; j < kBlock; ++j) o[i * out_row + j] = static_cast<Out>(op(static_cast<In>(block[i][j])));
+            continue;
+          }
+          for (int64_t i = 0; i < block_rows; ++i)
+            for (int64_t j = 0; j < columns; ++j)
+              o[i * out_row + j] = static_cast<Out>(op(static_cast<In>(x[j * in_column + i])));
+        }
+      }
+    }
+  });
+  return true;
+}
+
 }  // namespace detail
 
 // out[i] = op(in[i]...) over out's shape. Each input must have dtype In and a shape
@@ -180,143 +257,25 @@ class ShortRows {
 template <class Out, class... In, class Op>
 void map(const Tensor& out, const Op& op, const std::conditional_t<true, Tensor, In>&... in) {
   constexpr int N = 1 + sizeof...(In);
+  static_assert(N <= detail::LoopLayout::kMaxOperands, "map: too many operands");
+  // A loop within one grain over contiguous operands (every op on a small tensor)
+  // is called from here: through the driver's general checks, x * 2 on 16 floats
+  // took 48-53 ns on one core, against 38-42.
   const int64_t numel = out.numel();
-  if (numel == 0) return;
-  auto seq = std::make_index_sequence<sizeof...(In)>();
-  static constexpr int64_t kNoRowStep[N] = {};  // for run_rows over a single row
-  // Fast path for the common case, and what matters for tiny tensors: every
-  // operand contiguous with the output's element count, or a single element.
-  if (out.is_contiguous() && ((in.is_contiguous() && (in.numel() == numel || in.numel() == 1)) && ...)) {
-    char* base[N] = {static_cast<char*>(out.data_ptr()), static_cast<char*>(in.data_ptr())...};
+  if (numel <= core::kElementwiseGrain && out.is_contiguous() &&
+      ((in.is_contiguous() && (in.numel() == numel || in.numel() == 1)) && ...)) {
+    char* ptrs[N] = {static_cast<char*>(out.data_ptr()), static_cast<char*>(in.data_ptr())...};
     const int64_t st[N] = {1, (in.numel() == numel ? int64_t(1) : int64_t(0))...};
-    constexpr size_t elem[N] = {sizeof(Out), sizeof(In)...};
-    core::parallel_for(numel, core::kElementwiseGrain, [&](int64_t b, int64_t e) {
-      char* p[N];
-      for (int k = 0; k < N; ++k) p[k] = base[k] + b * st[k] * static_cast<int64_t>(elem[k]);
-      detail::run_rows<Out, In...>(p, kNoRowStep, 1, st, e - b, op, seq);
-    });
+    const int64_t no_row_step[N] = {};
+    detail::run_rows<Op, Out, In...>(ptrs, no_row_step, 1, st, numel, &op);
     return;
   }
-  int ndim = static_cast<int>(out.dim());
-  TG_INTERNAL_ASSERT(ndim <= LoopShape::kMaxDims);
-  int64_t sizes[LoopShape::kMaxDims];
-  int64_t strides[N][LoopShape::kMaxDims];
-  char* base[N];
-  {
-    const Tensor* ops[N] = {&out, &in...};
-    for (int k = 0; k < N; ++k) {
-      base[k] = static_cast<char*>(ops[k]->data_ptr());
-      detail::broadcast_strides(*ops[k], out.sizes(), strides[k]);
-    }
-    for (int d = 0; d < ndim; ++d) sizes[d] = out.sizes()[d];
-    int64_t* sp[N];
-    for (int k = 0; k < N; ++k) sp[k] = strides[k];
-    if (!out.is_contiguous()) detail::order_by_output_strides(ndim, sizes, sp, N);
-    ndim = detail::coalesce(ndim, sizes, sp, N);
-  }
-  constexpr size_t elem[N] = {sizeof(Out), sizeof(In)...};
-  const int64_t inner = ndim == 0 ? 1 : sizes[ndim - 1];
-  int64_t inner_st[N];
-  for (int k = 0; k < N; ++k) inner_st[k] = ndim == 0 ? 1 : strides[k][ndim - 1];
-  const int64_t outer = numel / inner;
-
-  if (outer == 1) {
-    core::parallel_for(inner, core::kElementwiseGrain, [&](int64_t b, int64_t e) {
-      char* p[N];
-      for (int k = 0; k < N; ++k) p[k] = base[k] + b * inner_st[k] * static_cast<int64_t>(elem[k]);
-      detail::run_rows<Out, In...>(p, kNoRowStep, 1, inner_st, e - b, op, seq);
-    });
-    return;
-  }
-  if constexpr (sizeof...(In) == 1 && detail::TilesTransposes<Op>) {
-    // Note [Tiled transposes]: an input contiguous along the second-to-last dim
-    // but not the last (x.t().contiguous(), a transposed conversion) read row by
-    // row touches a new cache line for every element. Tiles of kTile rows read
-    // each line once: 1024 x 1024 floats took 1.58 ms row by row (Zen 4), 0.94
-    // in tiles. Within a tile, blocks of kBlock x kBlock go through a local
-    // array (detail::load_transposed), read along the input's contiguous dim
-    // and written along the output's, both as vector loads and stores: 0.38 ms.
-    constexpr int64_t kTile = 32, kBlock = 16;
-    if (ndim >= 2 && inner_st[0] == 1 && strides[1][ndim - 2] == 1 && inner_st[1] != 1 && inner_st[1] != 0 &&
-        sizes[ndim - 2] >= kTile && inner >= kTile) {
-      using First = std::tuple_element_t<0, std::tuple<In...>>;
-      const int64_t rows = sizes[ndim - 2], row_tiles = (rows + kTile - 1) / kTile;
-      const int64_t out_row = strides[0][ndim - 2], in_column = inner_st[1];
-      const int64_t tile_grain = std::max<int64_t>(1, core::kElementwiseGrain / (kTile * inner));
-      core::parallel_for(outer / rows * row_tiles, tile_grain, [&](int64_t b, int64_t e) {
-        for (int64_t t = b; t < e; ++t) {
-          // Offsets of the matrix t / row_tiles over the dims before the last two.
-          int64_t rem = t / row_tiles, off[N] = {};
-          for (int d = ndim - 3; d >= 0; --d) {
-            for (int k = 0; k < N; ++k) off[k] += rem % sizes[d] * strides[k][d];
-            rem /= sizes[d];
-          }
-          const int64_t r0 = t % row_tiles * kTile, r1 = std::min(rows, r0 + kTile);
-          for (int64_t c0 = 0; c0 < inner; c0 += kBlock) {
-            const int64_t columns = std::min(kBlock, inner - c0);
-            for (int64_t rb = r0; rb < r1; rb += kBlock) {
-              const int64_t block_rows = std::min(kBlock, r1 - rb);
-              // out[rb + i, c0 + j] = op(x[c0 + j, rb + i]), x contiguous along i.
-              auto* o = reinterpret_cast<detail::Loaded<Out>*>(base[0]) + off[0] + rb * out_row + c0;
-              const auto* x = reinterpret_cast<const detail::Loaded<First>*>(base[1]) + off[1] + rb + c0 * in_column;
-              if (columns == kBlock && block_rows == kBlock) {
-                detail::Loaded<First> block[kBlock][kBlock];
-                detail::load_transposed(x, in_column, block);
-                for (int64_t i = 0; i < kBlock; ++i)
-                  for (int64_t j = 0; j < kBlock; ++j)
-                    o[i * out_row + j] = static_cast<Out>(op(static_cast<First>(block[i][j])));
-                continue;
-              }
-              for (int64_t i = 0; i < block_rows; ++i)
-                for (int64_t j = 0; j < columns; ++j)
-                  o[i * out_row + j] = static_cast<Out>(op(static_cast<First>(x[j * in_column + i])));
-            }
-          }
-        }
-      });
-      return;
-    }
-  }
-  const int64_t grain = std::max<int64_t>(1, core::kElementwiseGrain / inner);
-  // Here outer > 1, so there are at least two dims.
-  // Rows run in runs along the second-to-last dim, whose offsets are multiples of
-  // the row's index there; the dims before it are worked out once per run. An
-  // odometer over all the outer dims, advanced per row through memory, took
-  // 4096 x 16 floats + a row of 16 112 us (Zen 4), this 15 us.
-  const int64_t rows_per_run = sizes[ndim - 2];
-  int64_t row_st[N], row_bytes[N];
-  for (int k = 0; k < N; ++k) {
-    row_st[k] = strides[k][ndim - 2];
-    row_bytes[k] = row_st[k] * static_cast<int64_t>(elem[k]);
-  }
-  core::parallel_for(outer, grain, [&](int64_t b, int64_t e) {
-    detail::ShortRows short_rows;
-    const bool tiled = short_rows.plan(N, inner, row_st, inner_st, elem);
-    for (int64_t row = b; row < e;) {
-      int64_t rem = row / rows_per_run, first[N] = {};
-      for (int d = ndim - 3; d >= 0; --d) {
-        for (int k = 0; k < N; ++k) first[k] += rem % sizes[d] * strides[k][d];
-        rem /= sizes[d];
-      }
-      const int64_t r0 = row % rows_per_run, r1 = std::min(rows_per_run, r0 + (e - row));
-      row += r1 - r0;
-      if (tiled && r1 - r0 > 1) {
-        char* run_start[N];
-        for (int k = 0; k < N; ++k) run_start[k] = base[k] + first[k] * static_cast<int64_t>(elem[k]);
-        for (int64_t r = r0; r < r1; r += short_rows.block_rows()) {
-          const int64_t rows = std::min(short_rows.block_rows(), r1 - r);
-          char* p[N];
-          int64_t st[N];
-          short_rows.prepare(run_start, r, rows, p, st);
-          detail::run_rows<Out, In...>(p, kNoRowStep, 1, st, rows * inner, op, seq);
-        }
-        continue;
-      }
-      char* p[N];
-      for (int k = 0; k < N; ++k) p[k] = base[k] + (first[k] + r0 * row_st[k]) * static_cast<int64_t>(elem[k]);
-      detail::run_rows<Out, In...>(p, row_bytes, r1 - r0, inner_st, inner, op, seq);
-    }
-  });
+  const Tensor* operands[N] = {&out, &in...};
+  static constexpr size_t elem[N] = {sizeof(Out), sizeof(In)...};
+  detail::LayoutKernel special = nullptr;
+  if constexpr (sizeof...(In) == 1 && detail::TilesTransposes<Op>)
+    special = &detail::run_tiled_transposes<Op, Out, In...>;
+  detail::run_map(operands, elem, N, &detail::run_rows<Op, Out, In...>, special, &op);
 }
 
 }  // namespace tg::kernels

@@ -29,16 +29,10 @@ class ArrayRef {
   constexpr ArrayRef(const T* begin, const T* end) : data_(begin), size_(end - begin) {}
   ArrayRef(const std::vector<T>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
   // Like c10::ArrayRef: valid for the full expression a braced list appears in.
-  // GCC's -Winit-list-lifetime, which clang does not know (and would warn about).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winit-list-lifetime"
-#endif
+  // The pointer comes through first_of, not il.begin() in the initializer, which
+  // GCC's -Winit-list-lifetime flags.
   constexpr ArrayRef(const std::initializer_list<T>& il)  // NOLINT
-      : data_(il.begin() == il.end() ? nullptr : il.begin()), size_(il.size()) {}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+      : data_(first_of(il)), size_(il.size()) {}
   template <size_t N>
   constexpr ArrayRef(const T (&arr)[N]) : data_(arr), size_(N) {}  // NOLINT
 
@@ -69,6 +63,10 @@ class ArrayRef {
   operator std::vector<T>() const { return vec(); }  // NOLINT
 
  private:
+  static constexpr const T* first_of(const std::initializer_list<T>& il) {
+    return il.begin() == il.end() ? nullptr : il.begin();
+  }
+
   const T* data_ = nullptr;
   size_t size_ = 0;
 };

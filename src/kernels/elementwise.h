@@ -101,8 +101,8 @@ inline void run_inner(char* const* ptrs, const int64_t* st, int64_t n, const Op&
 // that a row broadcast pays no call per row ([256, 256] + [256] on one core:
 // 2.63-2.68 us either way; with a call per row, 2.97-3.24).
 template <class Op, class Out, class... In>
-[[gnu::noinline]] void run_rows(char* const* ptrs, const int64_t* row_bytes, int64_t rows, const int64_t* st, int64_t n,
-              const void* erased_op) {
+[[gnu::noinline]] void run_rows(char* const* ptrs, const int64_t* row_bytes, int64_t rows, const int64_t* st,
+                                int64_t n, const void* erased_op) {
   const Op& op = *static_cast<const Op*>(erased_op);
   constexpr int N = 1 + sizeof...(In);
   char* p[N];
@@ -154,7 +154,6 @@ class ShortRows {
   const char* copied_row_[kMaxOperands] = {};  // the row whose copies a kRow block holds
   alignas(64) unsigned char blocks_[kMaxOperands][kBlockElements * sizeof(int64_t)];
 };
-
 
 // The operands' loop (operand 0 the output) after broadcasting, reordering and
 // coalescing: sizes and strides (in elements) innermost-last.
@@ -237,7 +236,8 @@ bool run_tiled_transposes(const LoopLayout& layout, const void* erased_op) {
             Loaded<In> block[kBlock][kBlock];
             load_transposed(x, in_column, block);
             for (int64_t i = 0; i < kBlock; ++i)
-              for (int64_t j = 0; j < kBlock; ++j) o[i * out_row + j] = static_cast<Out>(op(static_cast<In>(block[i][j])));
+              for (int64_t j = 0; j < kBlock; ++j)
+                o[i * out_row + j] = static_cast<Out>(op(static_cast<In>(block[i][j])));
             continue;
           }
           for (int64_t i = 0; i < block_rows; ++i)

@@ -17,7 +17,9 @@
 #
 # The machine is shared, so every figure is the minimum over --reps repetitions
 # (Google Benchmark) times --rounds rounds; the load (uptime) before and after is
-# recorded with the results. The Fashion-MNIST runs train the MLP every round and
+# recorded with the results, and so is where the two vCPUs are before each
+# program runs under each setting (the host of a VM may move them during a run:
+# bench/line_round_trip.cpp). The Fashion-MNIST runs train the MLP every round and
 # the CNN (2 epochs, minutes per configuration) in round 1 only, unless
 # --no-cnn-training. --quick: one short round, no Fashion-MNIST (checks that the
 # script works, not a measurement). Raw results stay in
@@ -48,7 +50,7 @@ programs=(op_overhead mlp cnn matmul checkpoint_memory)
 # --- build ---------------------------------------------------------------------
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DTG_BUILD_BENCH=ON -DTG_WITH_TORCH=ON >/dev/null
-targets=(--target bench_fma_peak)
+targets=(--target bench_fma_peak --target bench_line_round_trip)
 [[ -f bench/train_fashion_mnist.cpp ]] || fashion=0
 ((fashion)) && targets+=(--target bench_train_fashion_mnist --target bench_train_fashion_mnist_torch)
 for p in "${programs[@]}"; do targets+=(--target "bench_$p" --target "bench_${p}_torch"); done
@@ -92,6 +94,16 @@ run() {
   "${wrap[@]}" "${env[@]}" "$bin/bench_$program" "$@" >"$output" 2>&1
 }
 load() { uptime | sed 's/.*load average: //'; }
+# placement LABEL: appends to placement.txt where the two vCPUs are at this moment
+# (bench/line_round_trip.cpp): the one- and two-thread FMA peaks and a cache line's
+# round trip between them, tab-separated after LABEL.
+placement() {
+  local one two trip
+  one=$("$bin/bench_fma_peak" --threads 1 | sed -n 's/.*: \([0-9.]*\) GFLOP\/s/\1/p')
+  two=$("$bin/bench_fma_peak" --threads 2 | sed -n 's/.*: \([0-9.]*\) GFLOP\/s/\1/p')
+  trip=$("$bin/bench_line_round_trip" | sed -n 's/.*: \([0-9.]*\) ns/\1/p')
+  printf '%s\t%s\t%s\t%s\n' "$1" "${one:-?}" "${two:-?}" "${trip:-?}" >>"$out/placement.txt"
+}
 
 settings=(preset unset)
 configs=(tensorgrad torch1 torch2p)
@@ -119,6 +131,7 @@ gbench=(--benchmark_repetitions="$reps" --benchmark_min_time="$min_time" --bench
 for ((r = 1; r <= rounds; ++r)); do
   for p in "${programs[@]}"; do
     for s in "${settings[@]}"; do
+      placement "round $r, $p, $s"
       for c in "${configs[@]}"; do
         echo "round $r/$rounds: $p, $c, OpenBLAS variables $s (load $(load))" >&2
         run "$s" "$c" "$out/$s/$c/$p.r$r.log" "$p" "${gbench[@]}" --benchmark_out="$out/$s/$c/$p.r$r.json"
@@ -128,6 +141,7 @@ for ((r = 1; r <= rounds; ++r)); do
   if [[ -n $data ]]; then
     wrap=(/usr/bin/time -v)  # its report includes the peak resident memory of the process
     for s in "${settings[@]}"; do
+      placement "round $r, Fashion-MNIST, $s"
       for c in "${configs[@]}"; do
         echo "round $r/$rounds: Fashion-MNIST MLP, $c, OpenBLAS variables $s (load $(load))" >&2
         run "$s" "$c" "$out/$s/$c/fashion.r$r.txt" train_fashion_mnist mlp "$data" 0

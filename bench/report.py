@@ -3,7 +3,9 @@
 
     report.py RESULTS_DIR
 
-RESULTS_DIR holds machine.txt, fma_peak.txt and, per OpenBLAS setting S (preset,
+RESULTS_DIR holds machine.txt, fma_peak.txt, placement.txt (one line per record:
+label, one-thread and two-thread FMA peak in GFLOP/s, a cache line's round trip
+between the two CPUs in ns, tab-separated) and, per OpenBLAS setting S (preset,
 unset) and configuration C (tensorgrad, torch1, torch2p):
   S/C/<program>.r<round>.json   Google Benchmark JSON (all repetitions)
   S/C/fashion.r<round>.txt      bench_train_fashion_mnist mlp output + /usr/bin/time -v
@@ -197,18 +199,66 @@ def checkpoint_section(root, setting):
     return "\n".join(out)
 
 
+def number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def placements(root):
+    """placement.txt's records: (label, one-thread peak, two-thread peak, round trip ns)."""
+    path = os.path.join(root, "placement.txt")
+    if not os.path.exists(path):
+        return []
+    records = []
+    for line in open(path):
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) == 4:
+            records.append((fields[0], number(fields[1]), number(fields[2]), number(fields[3])))
+    return records
+
+
+def placement_section(records):
+    """The vCPUs' placement over the run, as a table (empty without records)."""
+    if not records:
+        return ""
+    out = ["Where the two vCPUs were before each program ran under each setting "
+           "(bench_fma_peak at one and two threads, bench_line_round_trip). Two threads "
+           "near twice one thread's peak: two cores; near one thread's: the two hyperthreads "
+           "of one core. A round trip of hundreds of ns: two cores far apart, every line "
+           "the threads share crosses slowly.",
+           "",
+           "| before | 1 thread GFLOP/s | 2 threads GFLOP/s | 2 / 1 | line round trip |",
+           "|---|---|---|---|---|"]
+    for label, one, two, trip in records:
+        ratio = f"{two / one:.2f}" if one and two else "?"
+        cells = [f"{one:.0f}" if one else "?", f"{two:.0f}" if two else "?", ratio,
+                 f"{trip:.0f} ns" if trip else "?"]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main():
     root = sys.argv[1]
     machine = open(os.path.join(root, "machine.txt")).read().strip()
     peak_text = open(os.path.join(root, "fma_peak.txt")).read().strip() if os.path.exists(
         os.path.join(root, "fma_peak.txt")) else ""
-    m = re.findall(r"([0-9.]+) GFLOP/s", peak_text)
-    peak = max(float(x) for x in m) if m else None
+    records = placements(root)
+    # The machine's peak is the best two-thread figure of the run: the host may
+    # have put the vCPUs on one core's hyperthreads for some of the measurements.
+    peaks = [float(x) for x in re.findall(r"([0-9.]+) GFLOP/s", peak_text)] + [r[2] for r in records if r[2]]
+    peak = max(peaks) if peaks else None
     settings = [s for s in ("unset", "preset") if os.path.isdir(os.path.join(root, s))]
     print(machine)
     print()
     if peak_text:
-        print(f"Peak FMA throughput (bench_fma_peak, best of 15 trials): `{peak_text}`")
+        print(f"Peak FMA throughput (bench_fma_peak, best of 15 trials): `{peak_text}`"
+              + (f"; best two-thread figure of the run {peak:.1f} GFLOP/s, the peak used below." if records else ""))
+        print()
+    section = placement_section(records)
+    if section:
+        print(section)
         print()
     titles = {"unset": "OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (`env -u`, the benchmark command only)",
               "preset": "OpenBLAS variables as this machine presets them"}

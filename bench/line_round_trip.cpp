@@ -1,11 +1,12 @@
 // How far apart the machine's first two CPUs are: the time one cache line takes
 // to go from one to the other and back, two threads pinned to them handing a
-// counter back and forth. On the 2-vCPU VMs these benchmarks ran on, the host
-// moves the vCPUs: two cores of one core complex (tens of ns), two cores of
-// different complexes (hundreds of ns, every line the threads share crosses
-// slowly), or the two hyperthreads of one core (tens of ns, and the FMA peak
-// of bench_fma_peak halves). bench/compare.sh records it with the peak before
-// every round, so that each figure can be read with the placement it ran on.
+// counter back and forth. The host of a VM may move its vCPUs: on the 2-vCPU
+// Zen 5 VM of bench/RESULTS.md they were found on two cores 414-510 ns apart
+// (every line the threads share crosses slowly), on two cores 115-120 ns apart,
+// and on the two hyperthreads of one core (74 ns; two threads then reach only
+// one thread's FMA peak in bench_fma_peak). bench/compare.sh records it with the
+// one- and two-thread peaks before each program, so that each figure can be read
+// with the placement it ran on.
 //
 //   bench_line_round_trip [--smoke]
 //

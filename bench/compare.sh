@@ -96,12 +96,13 @@ run() {
 load() { uptime | sed 's/.*load average: //'; }
 # placement LABEL: appends to placement.txt where the two vCPUs are at this moment
 # (bench/line_round_trip.cpp): the one- and two-thread FMA peaks and a cache line's
-# round trip between them, tab-separated after LABEL.
+# round trip between them, tab-separated after LABEL; "?" for a probe that fails
+# (the run goes on without that figure).
 placement() {
   local one two trip
-  one=$("$bin/bench_fma_peak" --threads 1 | sed -n 's/.*: \([0-9.]*\) GFLOP\/s/\1/p')
-  two=$("$bin/bench_fma_peak" --threads 2 | sed -n 's/.*: \([0-9.]*\) GFLOP\/s/\1/p')
-  trip=$("$bin/bench_line_round_trip" | sed -n 's/.*: \([0-9.]*\) ns/\1/p')
+  one=$("$bin/bench_fma_peak" --threads 1 | sed -n 's/.*: \([0-9.]*\) GFLOP\/s/\1/p') || true
+  two=$("$bin/bench_fma_peak" --threads 2 | sed -n 's/.*: \([0-9.]*\) GFLOP\/s/\1/p') || true
+  trip=$("$bin/bench_line_round_trip" | sed -n 's/.*: \([0-9.]*\) ns/\1/p') || true
   printf '%s\t%s\t%s\t%s\n' "$1" "${one:-?}" "${two:-?}" "${trip:-?}" >>"$out/placement.txt"
 }
 

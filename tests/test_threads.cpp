@@ -4,10 +4,14 @@
 // same leaf (locked per leaf); grad mode is per thread; the global generator is
 // locked; the storage pool is per thread. The suite also runs under
 // ThreadSanitizer (TG_TSAN, see docs/THREADS.md).
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "core/allocator.h"
@@ -259,4 +263,61 @@ TEST(Threads, TheCallerRunsTheFrontOfAParallelRangeAndHelpersTheBack) {
   // Two threads were asked for; the helper, once started, takes some of the work.
   EXPECT_GT(helper_chunks, 0);
   set_num_threads(saved_threads);
+}
+
+namespace {
+
+// Restricts every thread of this process (the pool's helpers included) to the CPUs
+// of `mask`, returning each thread's previous mask.
+std::vector<std::pair<pid_t, cpu_set_t>> restrict_all_threads(const cpu_set_t& mask) {
+  std::vector<std::pair<pid_t, cpu_set_t>> previous;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    const pid_t tid = std::stoi(entry.path().filename().string());
+    cpu_set_t old;
+    if (sched_getaffinity(tid, sizeof old, &old) != 0) continue;  // the thread has ended
+    if (sched_setaffinity(tid, sizeof mask, &mask) == 0) previous.emplace_back(tid, old);
+  }
+  return previous;
+}
+
+}  // namespace
+
+// Note [Sharing a CPU]: with the caller and its helper on one CPU, each yields to
+// the other while it waits. Every range is still run once, in the front/back split
+// of Note [Chunk affinity], and kernels give the serial results.
+TEST(Threads, ACallerAndHelperOnOneCpuStillRunEveryChunkOnce) {
+  const int saved_threads = get_num_threads();
+  set_num_threads(2);
+  const Tensor x = pattern({1 << 17}, 21);
+  const Tensor a = pattern({192, 256}, 22), b = pattern({256, 192}, 23);
+  const Tensor serial_sum = ((x * 0.5).exp() + 1).sum(), serial_product = a.mm(b);
+
+  cpu_set_t one_cpu;
+  CPU_ZERO(&one_cpu);
+  CPU_SET(sched_getcpu(), &one_cpu);
+  const auto previous = restrict_all_threads(one_cpu);
+  const int64_t n = 8 * core::kElementwiseGrain;
+  for (int pass = 0; pass < 100; ++pass) {
+    std::mutex mutex;
+    std::vector<std::pair<int64_t, int64_t>> caller, helpers;
+    const std::thread::id caller_id = std::this_thread::get_id();
+    core::parallel_for(n, core::kElementwiseGrain, [&](int64_t begin, int64_t end) {
+      std::lock_guard<std::mutex> lock(mutex);
+      (std::this_thread::get_id() == caller_id ? caller : helpers).emplace_back(begin, end);
+    });
+    std::sort(caller.begin(), caller.end());
+    std::sort(helpers.begin(), helpers.end());
+    std::vector<std::pair<int64_t, int64_t>> all(caller);
+    all.insert(all.end(), helpers.begin(), helpers.end());
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(all.front().first, 0);
+    for (size_t i = 1; i < all.size(); ++i) ASSERT_EQ(all[i].first, all[i - 1].second) << "pass " << pass;
+    EXPECT_EQ(all.back().second, n);
+  }
+  const Tensor pinned_sum = ((x * 0.5).exp() + 1).sum(), pinned_product = a.mm(b);
+  for (const auto& [tid, mask] : previous) sched_setaffinity(tid, sizeof mask, &mask);
+  set_num_threads(saved_threads);
+
+  EXPECT_TRUE(pinned_sum.equal(serial_sum));
+  EXPECT_TRUE(allclose(pinned_product, serial_product, 1e-5, 1e-4));
 }

@@ -282,23 +282,12 @@ Tensor small_integers(IntArrayRef shape, uint64_t seed) {
   return randint(0, 3, shape).to(kFloat);
 }
 
-// Two threads for the scope, whatever the machine has.
-class TwoThreads {
- public:
-  TwoThreads() : saved_(get_num_threads()) { set_num_threads(2); }
-  ~TwoThreads() { set_num_threads(saved_); }
-  TwoThreads(const TwoThreads&) = delete;
-  TwoThreads& operator=(const TwoThreads&) = delete;
-
- private:
-  int saved_;
-};
 }  // namespace
 
 TEST(AccumulatingProducts, SideBySideAGradientThatIsTheOtherOperandIsReadBeforeItIsWritten) {
   // b's .grad is b itself, which a's product reads on the other thread: b's sum
   // must wait until that product is done (libtorch: a.grad uses b as it was).
-  TwoThreads threads;
+  tg::testing::ThreadCountScope two_threads(2);  // whatever the machine has
   const Tensor a0 = small_integers({32, 256}, 5), b0 = small_integers({256, 128}, 7);
   Tensor a = a0.clone().requires_grad_(), b = b0.clone().requires_grad_();
   b.mutable_grad() = b.detach();
@@ -310,7 +299,7 @@ TEST(AccumulatingProducts, SideBySideAGradientThatIsTheOtherOperandIsReadBeforeI
 
 TEST(AccumulatingProducts, SideBySideTwoGradientsInOneBufferGetTheirOwnSums) {
   // Both .grads are views of one buffer: each gets its own product added.
-  TwoThreads threads;
+  tg::testing::ThreadCountScope two_threads(2);  // whatever the machine has
   const Tensor a0 = small_integers({32, 256}, 5), b0 = small_integers({256, 128}, 7);
   Tensor a = a0.clone().requires_grad_(), b = b0.clone().requires_grad_();
   Tensor buffer = ones({32 * 256 + 256 * 128});

@@ -17,18 +17,6 @@ using namespace tg;
 
 namespace {
 
-// Restores the thread count when a test ends.
-class ThreadsGuard {
- public:
-  ThreadsGuard() : saved_(get_num_threads()) {}
-  ~ThreadsGuard() { set_num_threads(saved_); }
-  ThreadsGuard(const ThreadsGuard&) = delete;
-  ThreadsGuard& operator=(const ThreadsGuard&) = delete;
-
- private:
-  int saved_;
-};
-
 // Values of mixed magnitudes, so that a different summation order would change
 // the rounding.
 Tensor mixed_values(IntArrayRef shape, ScalarType dtype) {
@@ -45,7 +33,7 @@ bool same_bits(const Tensor& a, const Tensor& b) {
 
 // fn with 1 thread and with 2 threads: identical bits.
 Tensor check_threads(const std::function<Tensor()>& fn) {
-  ThreadsGuard guard;
+  tg::testing::ThreadCountScope guard(get_num_threads());  // restored when the test ends
   set_num_threads(1);
   Tensor one = fn();
   set_num_threads(2);
@@ -301,7 +289,7 @@ TEST(Determinism, ElementwiseBitsDoNotDependOnWhereTheElementFalls) {
        Domain::Unit},
   };
   const int64_t n = 2 * core::kElementwiseGrain + 4501;
-  ThreadsGuard guard;
+  tg::testing::ThreadCountScope guard(get_num_threads());  // restored when the test ends
   for (ScalarType dtype : {kFloat, kDouble}) {
     for (const Op& op : ops) {
       manual_seed(3);

@@ -226,98 +226,111 @@ TEST(Threads, KernelsSharedByApplicationThreadsGiveTheSerialResults) {
   }
 }
 
+namespace {
+
+// One parallel_for over [0, n) whose chunks each busy-wait `per_chunk` first.
 // Note [Chunk affinity]: the calling thread claims chunks from the front of the
 // range and the pool's helpers from the back, so however the race between them
 // goes, the caller's chunks are a prefix of the range, the helpers' a suffix, and
 // together they cover it once (sorted, the caller's then the helpers' chunks are
-// contiguous).
-TEST(Threads, TheCallerRunsTheFrontOfAParallelRangeAndHelpersTheBack) {
-  const int saved_threads = get_num_threads();
-  set_num_threads(2);
-  const int64_t n = 8 * core::kElementwiseGrain;
-  int helper_chunks = 0;
-  for (int pass = 0; pass < 200; ++pass) {
-    std::mutex mutex;
-    std::vector<std::pair<int64_t, int64_t>> caller, helpers;
-    const std::thread::id caller_id = std::this_thread::get_id();
-    core::parallel_for(n, core::kElementwiseGrain, [&](int64_t begin, int64_t end) {
-      // Chunks long enough (50 us) for a sleeping helper to wake up during a pass.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-      while (std::chrono::steady_clock::now() < until) {
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      (std::this_thread::get_id() == caller_id ? caller : helpers).emplace_back(begin, end);
-    });
-    std::sort(caller.begin(), caller.end());
-    std::sort(helpers.begin(), helpers.end());
-    // (The caller may run none: preempted after posting the job, it can find the
-    // helper has taken every chunk.)
-    std::vector<std::pair<int64_t, int64_t>> all(caller);
-    all.insert(all.end(), helpers.begin(), helpers.end());
-    ASSERT_FALSE(all.empty());
-    EXPECT_EQ(all.front().first, 0);
-    for (size_t i = 1; i < all.size(); ++i) ASSERT_EQ(all[i].first, all[i - 1].second) << "pass " << pass;
-    EXPECT_EQ(all.back().second, n);
-    helper_chunks += static_cast<int>(helpers.size());
-  }
-  // Two threads were asked for; the helper, once started, takes some of the work.
-  EXPECT_GT(helper_chunks, 0);
-  set_num_threads(saved_threads);
+// contiguous). Adds the number of chunks the helpers ran to *helper_chunks.
+::testing::AssertionResult front_and_back_cover(int64_t n, std::chrono::microseconds per_chunk, int* helper_chunks) {
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> caller, helpers;
+  const std::thread::id caller_id = std::this_thread::get_id();
+  core::parallel_for(n, core::kElementwiseGrain, [&](int64_t begin, int64_t end) {
+    const auto until = std::chrono::steady_clock::now() + per_chunk;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    std::lock_guard<std::mutex> lock(mutex);
+    (std::this_thread::get_id() == caller_id ? caller : helpers).emplace_back(begin, end);
+  });
+  std::sort(caller.begin(), caller.end());
+  std::sort(helpers.begin(), helpers.end());
+  *helper_chunks += static_cast<int>(helpers.size());
+  // (The caller may run none: preempted after posting the job, it can find the
+  // helper has taken every chunk.)
+  std::vector<std::pair<int64_t, int64_t>> all(caller);
+  all.insert(all.end(), helpers.begin(), helpers.end());
+  if (all.empty() || all.front().first != 0 || all.back().second != n)
+    return ::testing::AssertionFailure() << "the chunks do not span [0, " << n << ")";
+  for (size_t i = 1; i < all.size(); ++i)
+    if (all[i].first != all[i - 1].second)
+      return ::testing::AssertionFailure() << "a chunk starts at " << all[i].first << ", not at "
+                                           << all[i - 1].second;
+  return ::testing::AssertionSuccess();
 }
 
-namespace {
-
-// Restricts every thread of this process (the pool's helpers included) to the CPUs
-// of `mask`, returning each thread's previous mask.
-std::vector<std::pair<pid_t, cpu_set_t>> restrict_all_threads(const cpu_set_t& mask) {
-  std::vector<std::pair<pid_t, cpu_set_t>> previous;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
-    const pid_t tid = std::stoi(entry.path().filename().string());
-    cpu_set_t old;
-    if (sched_getaffinity(tid, sizeof old, &old) != 0) continue;  // the thread has ended
-    if (sched_setaffinity(tid, sizeof mask, &mask) == 0) previous.emplace_back(tid, old);
+// Every thread of this process, the pool's helpers included, restricted to the
+// CPU the constructing thread runs on, for the scope; then each thread gets its
+// mask back (one started meanwhile gets the constructing thread's).
+class AllThreadsOnOneCpu {
+ public:
+  AllThreadsOnOneCpu() {
+    sched_getaffinity(0, sizeof own_, &own_);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    for (pid_t tid : threads()) {
+      cpu_set_t mask;
+      if (sched_getaffinity(tid, sizeof mask, &mask) == 0 && sched_setaffinity(tid, sizeof one, &one) == 0)
+        previous_.emplace_back(tid, mask);
+    }
   }
-  return previous;
-}
+  ~AllThreadsOnOneCpu() {
+    for (pid_t tid : threads()) {
+      const auto it = std::find_if(previous_.begin(), previous_.end(), [tid](const auto& p) { return p.first == tid; });
+      const cpu_set_t& mask = it != previous_.end() ? it->second : own_;
+      sched_setaffinity(tid, sizeof mask, &mask);
+    }
+  }
+  AllThreadsOnOneCpu(const AllThreadsOnOneCpu&) = delete;
+  AllThreadsOnOneCpu& operator=(const AllThreadsOnOneCpu&) = delete;
+
+ private:
+  static std::vector<pid_t> threads() {
+    std::vector<pid_t> tids;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error))
+      tids.push_back(std::stoi(entry.path().filename().string()));
+    return tids;
+  }
+
+  cpu_set_t own_;
+  std::vector<std::pair<pid_t, cpu_set_t>> previous_;
+};
 
 }  // namespace
 
+TEST(Threads, TheCallerRunsTheFrontOfAParallelRangeAndHelpersTheBack) {
+  tg::testing::ThreadCountScope two_threads(2);
+  int helper_chunks = 0;
+  // Chunks long enough (50 us) for a sleeping helper to wake up during a pass.
+  for (int pass = 0; pass < 200; ++pass)
+    ASSERT_TRUE(front_and_back_cover(8 * core::kElementwiseGrain, std::chrono::microseconds(50), &helper_chunks))
+        << "pass " << pass;
+  // Two threads were asked for; the helper, once started, takes some of the work.
+  EXPECT_GT(helper_chunks, 0);
+}
+
 // Note [Sharing a CPU]: with the caller and its helper on one CPU, each yields to
-// the other while it waits. Every range is still run once, in the front/back split
-// of Note [Chunk affinity], and kernels give the serial results.
+// the other while it waits. Every range is still run once, split as above, and
+// kernels give the serial results.
 TEST(Threads, ACallerAndHelperOnOneCpuStillRunEveryChunkOnce) {
-  const int saved_threads = get_num_threads();
-  set_num_threads(2);
-  const Tensor x = pattern({1 << 17}, 21);
+  tg::testing::ThreadCountScope two_threads(2);
+  const Tensor x = pattern({1 << 17}, 21);  // above the elementwise grain: the pool's helper starts here
   const Tensor a = pattern({192, 256}, 22), b = pattern({256, 192}, 23);
   const Tensor serial_sum = ((x * 0.5).exp() + 1).sum(), serial_product = a.mm(b);
-
-  cpu_set_t one_cpu;
-  CPU_ZERO(&one_cpu);
-  CPU_SET(sched_getcpu(), &one_cpu);
-  const auto previous = restrict_all_threads(one_cpu);
-  const int64_t n = 8 * core::kElementwiseGrain;
-  for (int pass = 0; pass < 100; ++pass) {
-    std::mutex mutex;
-    std::vector<std::pair<int64_t, int64_t>> caller, helpers;
-    const std::thread::id caller_id = std::this_thread::get_id();
-    core::parallel_for(n, core::kElementwiseGrain, [&](int64_t begin, int64_t end) {
-      std::lock_guard<std::mutex> lock(mutex);
-      (std::this_thread::get_id() == caller_id ? caller : helpers).emplace_back(begin, end);
-    });
-    std::sort(caller.begin(), caller.end());
-    std::sort(helpers.begin(), helpers.end());
-    std::vector<std::pair<int64_t, int64_t>> all(caller);
-    all.insert(all.end(), helpers.begin(), helpers.end());
-    ASSERT_FALSE(all.empty());
-    EXPECT_EQ(all.front().first, 0);
-    for (size_t i = 1; i < all.size(); ++i) ASSERT_EQ(all[i].first, all[i - 1].second) << "pass " << pass;
-    EXPECT_EQ(all.back().second, n);
+  Tensor pinned_sum, pinned_product;
+  {
+    AllThreadsOnOneCpu pinned;
+    int helper_chunks = 0;
+    for (int pass = 0; pass < 100; ++pass)
+      ASSERT_TRUE(front_and_back_cover(8 * core::kElementwiseGrain, std::chrono::microseconds(0), &helper_chunks))
+          << "pass " << pass;
+    pinned_sum = ((x * 0.5).exp() + 1).sum();
+    pinned_product = a.mm(b);
   }
-  const Tensor pinned_sum = ((x * 0.5).exp() + 1).sum(), pinned_product = a.mm(b);
-  for (const auto& [tid, mask] : previous) sched_setaffinity(tid, sizeof mask, &mask);
-  set_num_threads(saved_threads);
-
   EXPECT_TRUE(pinned_sum.equal(serial_sum));
   EXPECT_TRUE(allclose(pinned_product, serial_product, 1e-5, 1e-4));
 }

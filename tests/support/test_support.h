@@ -30,6 +30,19 @@ template <class F>
   return ::testing::AssertionFailure() << "did not throw (expected \"" << needle << "\")";
 }
 
+// The kernels' thread count set to n for a scope and restored after it, also when
+// an assertion ends the test early.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int n) : saved_(tg::get_num_threads()) { tg::set_num_threads(n); }
+  ~ThreadCountScope() { tg::set_num_threads(saved_); }
+  ThreadCountScope(const ThreadCountScope&) = delete;
+  ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+ private:
+  int saved_;
+};
+
 }  // namespace tg::testing
 
 #define EXPECT_TENSOR(t, shape, ...) EXPECT_TRUE(::tg::testing::tensor_near((t), shape, __VA_ARGS__))

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 
 if [[ ${1:-} == --tsan ]]; then
   # docs/THREADS.md: the kernels stay on the calling thread (OMP_NUM_THREADS=1),
-  # where the uninstrumented oneDNN and OpenBLAS run, except in the test that
-  # shares the kernels' own pool between application threads on purpose.
+  # where the uninstrumented oneDNN and OpenBLAS run, except in the tests that
+  # run the kernels' own pool on purpose.
   dir=${TG_BUILD_DIR:-build-tsan}
   scripts/setup.sh
   export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}

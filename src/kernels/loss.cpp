@@ -280,14 +280,20 @@ void cross_entropy_backward(const T* x, const ClassRows<T>& r, T eps, const T* r
         hit[j] = block.ignored(r, j) ? T(0) : (T(1) - eps) * class_weight(r, block.target[j]);
         a[j] = hit[j] + spread_total;
       }
+      // The exp and the selects in loops of their own: in one loop with them, the
+      // exp did not vectorise (control flow), and [128, 10] took 11 us, 4x the forward.
+      T keep[kBlockRows];
+      for (int64_t j = 0; j < kBlockRows; ++j) keep[j] = block.ignored(r, j) ? T(0) : T(1);
       for (int64_t c = 0; c < C; ++c) {
         T* lane = block.scores + c * kBlockRows;
         const T q = w ? spread * w[c] : spread;
+        T e[kBlockRows], subtrahend[kBlockRows];
 #pragma omp simd
-        for (int64_t j = 0; j < kBlockRows; ++j) {
-          const T g = s[j] * (vec_exp((lane[j] - m[j]) - ls[j]) * a[j] - (block.target[j] == c ? hit[j] + q : q));
-          lane[j] = block.ignored(r, j) ? T(0) : g;
-        }
+        for (int64_t j = 0; j < kBlockRows; ++j) e[j] = vec_exp((lane[j] - m[j]) - ls[j]);
+        for (int64_t j = 0; j < kBlockRows; ++j) subtrahend[j] = block.target[j] == c ? hit[j] + q : q;
+#pragma omp simd
+        for (int64_t j = 0; j < kBlockRows; ++j)
+          lane[j] = keep[j] == T(0) ? T(0) : s[j] * (e[j] * a[j] - subtrahend[j]);
       }
     });
     return;

@@ -176,13 +176,14 @@ std::optional<BlockPlan> plan_blocks(int64_t M, int64_t N, int64_t K, bool trans
   const int64_t threads = core::num_threads();
   const bool rows_for_affinity = (K < std::min(M, N) || trans_a) && (M + kBlockUnit - 1) / kBlockUnit >= threads;
   BlockPlan plan;
-  // But a product with B transposed whose column blocks would be narrower than
-  // that, and that has at least kMinRowsPerThread rows per thread, is cut by
-  // rows: each block then has all of C's columns, in oneDNN's fast range, though
-  // every thread reads all of W. The MLP's second layer forward (x W^T with W
-  // 128 x 256), with the vCPUs far apart (450 ns), three alternating rounds: at
-  // batch 128 49-52 us cut by columns, 43-48 by rows (alone, on a W no update
-  // wrote: 40.6 against 27.9); at batch 512 145-147 against 107-117.
+  // A product with B transposed whose column blocks would be narrower than
+  // kWideTransposedBColumns, and that has kMinRowsPerThread rows per thread, is
+  // cut by rows even when B's rows are in thread blocks: each block then has all
+  // of C's columns, in oneDNN's fast range, though every thread reads all of W.
+  // The MLP's second layer forward (x W^T with W 128 x 256), with the vCPUs far
+  // apart (450 ns), three alternating rounds: at batch 128 49-52 us cut by
+  // columns, 43-48 by rows (alone, on a W no update wrote: 40.6 against 27.9);
+  // at batch 512 145-147 against 107-117.
   const bool transposed_b = trans_b && !trans_a;
   const bool wide_transposed_b = transposed_b && N / threads >= kWideTransposedBColumns;
   const bool narrow_transposed_b_rows = transposed_b && !wide_transposed_b && M / threads >= kMinRowsPerThread;

@@ -282,7 +282,7 @@ TEST(GemmKernel, AProductCutByRowsTellsLaterPassesItsBlocks) {
   EXPECT_EQ(row_blocks(true, false, 128, 256, 16, false), 0);  // 0.5M multiply-adds: one block
   EXPECT_EQ(row_blocks(false, true, 96, 64, 784, false), 2);   // more rows than columns
   EXPECT_EQ(row_blocks(false, true, 96, 64, 784, true), 0);    // ... unless B's rows are in thread blocks
-  EXPECT_EQ(row_blocks(false, true, 512, 64, 256, true), 2);   // ... and C too few columns for 2 wide blocks
+  EXPECT_EQ(row_blocks(false, true, 512, 64, 256, true), 2);   // ... but narrow column blocks, 256 rows each
   EXPECT_EQ(row_blocks(false, true, 512, 256, 784, false), 0);  // ... or B is transposed and wide enough
   EXPECT_EQ(row_blocks(false, false, 512, 256, 784, false), 2);  // (B as it is: by rows)
 

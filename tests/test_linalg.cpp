@@ -246,6 +246,24 @@ TEST(GemmKernel, ProductsTurnedAroundForATransposedBMatchTheDefinition) {
   set_num_threads(saved_threads);
 }
 
+TEST(GemmKernel, TallProductsWithATransposedBMatchTheDefinition) {
+  // x W^T with 256 rows or more multiplies a per-thread copy of W^T (Note [Copied
+  // transposed B] in kernels/gemm.cpp), up to 2^20 elements of W; 255 rows and the
+  // larger W as they are. Padded leading dimensions, every beta, onto a bias row,
+  // 1 and 2 threads (cut by columns, and by rows), and a smaller copy after a larger
+  // one on the same thread.
+  const int saved_threads = get_num_threads();
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    for (auto [M, N, K] : {std::array<int64_t, 3>{256, 300, 70}, {600, 64, 130}, {255, 40, 33}, {256, 1100, 1000},
+                           {300, 17, 5}})
+      for (float beta : {0.0f, 1.0f, 0.5f})
+        for (bool onto_row : {false, true})
+          ASSERT_TRUE(gemm_matches_definition(false, true, M, N, K, beta, onto_row)) << "threads " << threads;
+  }
+  set_num_threads(saved_threads);
+}
+
 TEST(GemmKernel, ProductsWithBothOperandsTransposedMatchTheDefinition) {
   // op(A) op(B) with both transposed is computed as (B A)^T through a scratch
   // block when beta is 0 and it is large enough to share (Note [Both operands

@@ -114,8 +114,9 @@ void transpose_into(int64_t rows, int64_t cols, const float* in, int64_t ld_in, 
 // saving is at least twice the copy; at 128 rows the two were equal. The MLP at
 // batch 512, with the vCPUs near (bench_mlp, four alternating rounds): inference
 // 628-646 us against 650-659, train step 1,384-1,406 against 1,403-1,433. The
-// copy is kept per thread, so its size is bounded, and 64-byte aligned: on a
-// vector's 16-byte alignment the 512x256x784 product took 1,176 us against 1,121.
+// copy is kept per thread, so its size is bounded, and 64-byte aligned
+// (scratch_floats): on a vector's 16-byte alignment the 512x256x784 product took
+// 1,176 us against 1,121.
 constexpr int64_t kMinRowsForCopiedB = 256;
 constexpr int64_t kMaxCopiedB = int64_t(1) << 20;
 
@@ -124,14 +125,22 @@ bool copies_transposed_b(bool trans_a, bool trans_b, int64_t M, int64_t N, int64
          std::max({N, K, ldb}) <= std::numeric_limits<blasint>::max();
 }
 
+// Room for n floats, 64-byte aligned, in a per-thread buffer that only grows:
+// allocated per call (100-150 KB, about malloc's trim threshold), the batch-32
+// forward took 113-117 us against 95-98, and resized down and up again between
+// two layers' products, a vector value-initialised the difference every time.
+float* scratch_floats(std::vector<float>& buffer, int64_t n) {
+  constexpr size_t kAlignFloats = 64 / sizeof(float);
+  const size_t needed = static_cast<size_t>(n) + kAlignFloats;
+  if (buffer.size() < needed) buffer.resize(needed);
+  float* p = buffer.data();
+  return p + (kAlignFloats - reinterpret_cast<uintptr_t>(p) / sizeof(float) % kAlignFloats) % kAlignFloats;
+}
+
 // This thread's copy of op(B) = B^T (N x K, rows ldb apart) as a K x N matrix.
 const float* transposed_b_copy(int64_t N, int64_t K, const float* B, int64_t ldb) {
-  constexpr size_t kAlignFloats = 64 / sizeof(float);
   thread_local std::vector<float> buffer;
-  const auto needed = static_cast<size_t>(N * K) + kAlignFloats;
-  if (buffer.size() < needed) buffer.resize(needed);
-  float* copy = buffer.data();
-  copy += (kAlignFloats - reinterpret_cast<uintptr_t>(copy) / sizeof(float) % kAlignFloats) % kAlignFloats;
+  float* copy = scratch_floats(buffer, N * K);
   transpose_into(N, K, B, ldb, copy, N);
   return copy;
 }
@@ -291,17 +300,12 @@ bool turns_around(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, i
 void sgemm_turned_onto_rows(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                             const float* B, int64_t ldb, float beta, const float* row, float* C, int64_t ldc) {
   auto run_columns = [&](int64_t first, int64_t columns) {
-    // Kept per thread: allocated per call (100-150 KB, about malloc's trim
-    // threshold), the batch-32 forward took 113-117 us in two runs of four against 95-98.
-    // They only grow: resized down and up again between two layers' products,
-    // a vector value-initialised the difference on every forward.
-    thread_local std::vector<float> a_transposed, c_transposed;
-    if (a_transposed.size() < static_cast<size_t>(M * K)) a_transposed.resize(static_cast<size_t>(M * K));
-    if (c_transposed.size() < static_cast<size_t>(columns * M)) c_transposed.resize(static_cast<size_t>(columns * M));
-    transpose_into(M, K, A, lda, a_transposed.data(), M);
-    dnnl_sgemm_serial('N', 'N', columns, M, K, alpha, B + first * ldb, ldb, a_transposed.data(), M, 0.0f,
-                      c_transposed.data(), M);
-    transpose_into(columns, M, c_transposed.data(), M, C + first, ldc);
+    thread_local std::vector<float> a_buffer, c_buffer;
+    float* a_transposed = scratch_floats(a_buffer, M * K);
+    float* c_transposed = scratch_floats(c_buffer, columns * M);
+    transpose_into(M, K, A, lda, a_transposed, M);
+    dnnl_sgemm_serial('N', 'N', columns, M, K, alpha, B + first * ldb, ldb, a_transposed, M, 0.0f, c_transposed, M);
+    transpose_into(columns, M, c_transposed, M, C + first, ldc);
     if (beta == 0.0f) return;
     for (int64_t i = 0; i < M; ++i) {
       float* c = C + i * ldc + first;

@@ -12,6 +12,16 @@ int64_t numel_of(IntArrayRef sizes) {
   return n;
 }
 
+DimSplit split_at(IntArrayRef sizes, int64_t d) {
+  DimSplit s;
+  for (int64_t i = 0; i < static_cast<int64_t>(sizes.size()); ++i) {
+    if (i < d) s.outer *= sizes[i];
+    else if (i == d) s.size = sizes[i];
+    else s.inner *= sizes[i];
+  }
+  return s;
+}
+
 bool is_contiguous(IntArrayRef sizes, IntArrayRef strides) {
   // An empty tensor is contiguous whatever its strides (libtorch).
   for (int64_t s : sizes)

@@ -38,6 +38,13 @@ uint64_t dims_mask(IntArrayRef dims, int64_t ndim, const char* op);
 bool view_strides(IntArrayRef sizes, IntArrayRef strides, IntArrayRef new_sizes, DimVector& out);
 // Resolves a -1 in a requested shape given the number of elements.
 DimVector infer_size(IntArrayRef shape, int64_t numel);
+// A shape seen as [outer, size, inner] around dim d: the product of the dims
+// before d, d's size, and the product of the dims after it (how an op along one
+// dim walks a contiguous tensor).
+struct DimSplit {
+  int64_t outer = 1, size = 1, inner = 1;
+};
+DimSplit split_at(IntArrayRef sizes, int64_t d);
 // "[2, 3]"
 std::string shape_str(IntArrayRef sizes);
 

@@ -8,32 +8,18 @@
 #include <immintrin.h>
 #endif
 
-#include "core/parallel.h"
+#include "kernels/planes.h"
 
 namespace tg::kernels {
 namespace {
 
-// The output positions o in [0, out) whose input position o * stride + offset lies
-// inside [0, size): a contiguous range, so each row needs no per-element test.
-struct Span {
-  int64_t begin, end;
-};
-Span inside(int64_t offset, int64_t size, int64_t stride, int64_t out) {
-  const int64_t b = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  const int64_t e = offset >= size ? 0 : (size - 1 - offset) / stride + 1;
-  const int64_t begin = std::min(b, out);
-  return {begin, std::max(begin, std::min(e, out))};
-}
+using detail::inside;
+using detail::Span;
 
-// Work on one (image, channel) plane is independent of every other plane, in
-// both directions: the unit of parallelism.
+// fn(p) for each (image, channel) plane p of a batch of images.
 template <class F>
 void for_each_plane(int64_t batch, const ConvGeometry& g, const F& fn) {
-  const int64_t per_plane = std::max<int64_t>(1, g.kernel_h * g.kernel_w * g.col_cols());
-  core::parallel_for(batch * g.channels, std::max<int64_t>(1, core::kElementwiseGrain / per_plane),
-                     [&](int64_t begin, int64_t end) {
-                       for (int64_t p = begin; p < end; ++p) fn(p);
-                     });
+  detail::for_each_plane(batch * g.channels, g.kernel_h * g.kernel_w * g.col_cols(), fn);
 }
 
 // dst[0, n) = src[0, n) for the short runs of an image row: whole 32-byte chunks,

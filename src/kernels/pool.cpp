@@ -11,32 +11,14 @@
 #include <immintrin.h>
 #endif
 
-#include "core/parallel.h"
+#include "kernels/planes.h"
 
 namespace tg::kernels {
 namespace {
 
-// The output positions o in [0, out) whose input position o * stride + offset lies
-// inside [0, size).
-struct Span {
-  int64_t begin, end;
-};
-Span inside(int64_t offset, int64_t size, int64_t stride, int64_t out) {
-  const int64_t b = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  const int64_t e = offset >= size ? 0 : (size - 1 - offset) / stride + 1;
-  const int64_t begin = std::min(b, out);
-  return {begin, std::max(begin, std::min(e, out))};
-}
-
-// Planes are independent: the unit of parallelism, with enough of them per
-// thread to cover the cost of waking it.
-template <class F>
-void for_each_plane(int64_t planes, int64_t work_per_plane, const F& fn) {
-  core::parallel_for(planes, std::max<int64_t>(1, core::kElementwiseGrain / std::max<int64_t>(work_per_plane, 1)),
-                     [&](int64_t begin, int64_t end) {
-                       for (int64_t p = begin; p < end; ++p) fn(p);
-                     });
-}
+using detail::for_each_plane;
+using detail::inside;
+using detail::Span;
 
 // The 2x2 windows of stride 2 that CNNs use most, each inside the image (the
 // general loop below handles any window, 4-5x slower on these). Same scan order,

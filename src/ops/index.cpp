@@ -9,18 +9,8 @@ namespace tg {
 namespace {
 using namespace ops;
 
-struct DimSplit {
-  int64_t outer = 1, size = 1, inner = 1;
-};
-DimSplit split_at(IntArrayRef sizes, int64_t d) {
-  DimSplit s;
-  for (int64_t i = 0; i < static_cast<int64_t>(sizes.size()); ++i) {
-    if (i < d) s.outer *= sizes[i];
-    else if (i == d) s.size = sizes[i];
-    else s.inner *= sizes[i];
-  }
-  return s;
-}
+using core::DimSplit;
+using core::split_at;
 
 Tensor check_index(const Tensor& index, int64_t size, const char* op) {
   TG_CHECK_INDEX(index.dtype() == kLong, op, "(): Expected dtype int64 for index");

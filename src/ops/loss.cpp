@@ -35,6 +35,17 @@ double mean_divisor(Reduction red, int64_t numel) { return red == Reduction::Mea
 // t, or a 0-dim 1 standing for an absent weight in the fused loops.
 Tensor or_one(const Tensor& t, ScalarType dtype) { return t.defined() ? cast(t, dtype) : scalar_tensor(1, dtype); }
 
+// The last steps of the binary cross-entropies' differentiable backward: both
+// gradients times the weight (when given), over the reduction's divisor.
+void weigh_and_divide(Tensor& gx, Tensor& gt, const Tensor& w, double div) {
+  if (w.defined()) {
+    gx = gx * w;
+    gt = gt * w;
+  }
+  gx = gx / div;
+  gt = gt / div;
+}
+
 // The shape `t` broadcasts `input` to must be input's own: libtorch applies
 // weights in place on the loss.
 void check_broadcasts_to(IntArrayRef a, IntArrayRef b, IntArrayRef input) {
@@ -135,12 +146,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
           if (GradMode::is_enabled()) {
             gx = g * (x - t) / clamp_min((1 - x) * x, kBceEpsilon);
             gt = -log(x / (1 - x)) * g;
-            if (w.defined()) {
-              gx = gx * w;
-              gt = gt * w;
-            }
-            gx = gx / div;
-            gt = gt / div;
+            weigh_and_divide(gx, gt, w, div);
           } else {
             kernels::visit_floating(dtype, "binary_cross_entropy_backward", [&](auto tag) {
               using T = decltype(tag);
@@ -234,12 +240,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
             }
             gx = gx * g;
             gt = gt * g;
-            if (w.defined()) {
-              gx = gx * w;
-              gt = gt * w;
-            }
-            gx = gx / div;
-            gt = gt / div;
+            weigh_and_divide(gx, gt, w, div);
           } else {
             kernels::visit_floating(dtype, "binary_cross_entropy_with_logits_backward", [&](auto tag) {
               using T = decltype(tag);

@@ -7,19 +7,6 @@ namespace tg {
 namespace {
 using namespace ops;
 
-struct DimLayout {
-  int64_t outer = 1, dim = 1, inner = 1;
-};
-DimLayout layout(IntArrayRef sizes, int64_t d) {
-  DimLayout L;
-  for (int64_t i = 0; i < static_cast<int64_t>(sizes.size()); ++i) {
-    if (i < d) L.outer *= sizes[i];
-    else if (i == d) L.dim = sizes[i];
-    else L.inner *= sizes[i];
-  }
-  return L;
-}
-
 template <bool Log>
 Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, const char* name) {
   const int64_t d = core::wrap_dim(dim, a.dim());
@@ -36,10 +23,10 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, co
   const ScalarType t = dtype ? *dtype : a.dtype();
   Tensor x = contiguous_raw(cast(a, t));
   Tensor out = empty(x.sizes(), t);
-  const DimLayout L = layout(x.sizes(), a.dim() == 0 ? 0 : d);
+  const core::DimSplit L = core::split_at(x.sizes(), a.dim() == 0 ? 0 : d);
   kernels::visit_floating(t, Log ? "log_softmax" : "softmax", [&](auto tag) {
     using T = decltype(tag);
-    kernels::softmax<T, Log>(x.data_ptr<T>(), out.data_ptr<T>(), L.outer, L.dim, L.inner);
+    kernels::softmax<T, Log>(x.data_ptr<T>(), out.data_ptr<T>(), L.outer, L.size, L.inner);
   });
   if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) {
     if constexpr (Log) return t - (t * exp(out)).sum(d, true);
@@ -54,10 +41,11 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, co
       }
       Tensor gc = contiguous_raw(cast(g, y.dtype())), yc = contiguous_raw(y);
       Tensor r = empty(y.sizes(), y.dtype());
-      const DimLayout L = layout(y.sizes(), y.dim() == 0 ? 0 : d);
+      const core::DimSplit L = core::split_at(y.sizes(), y.dim() == 0 ? 0 : d);
       kernels::visit_floating(y.dtype(), "softmax_backward", [&](auto tag) {
         using T = decltype(tag);
-        kernels::softmax_backward<T, Log>(gc.data_ptr<T>(), yc.data_ptr<T>(), r.data_ptr<T>(), L.outer, L.dim, L.inner);
+        kernels::softmax_backward<T, Log>(gc.data_ptr<T>(), yc.data_ptr<T>(), r.data_ptr<T>(), L.outer, L.size,
+                                          L.inner);
       });
       return {r};
     }, a);

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <deque>
 #include <limits>
+#include <ostream>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -252,6 +253,15 @@ Tensor realize(const Input& in, ScalarType float_dtype, bool requires_grad) {
   }
   out = out.detach();
   if (requires_grad) out.requires_grad_(true);
+  return out;
+}
+
+void PrintTo(const ErrCase& c, std::ostream* os) { *os << c.entry->name << "/" << c.error->label; }
+
+std::vector<ErrCase> error_cases() {
+  std::vector<ErrCase> out;
+  for (const OpEntry& e : entries())
+    for (const ErrorCase& c : e.errors) out.push_back({&e, &c});
   return out;
 }
 

@@ -26,6 +26,7 @@
 // (TG_OP_TABLE_TORCH) for test_ops_torch.
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <random>
 #include <string>
 #include <vector>
@@ -161,6 +162,14 @@ class EntryBuilder {
 // All entries of every area, in registration order, with the automatic layout
 // variants added (finalised on first call).
 const std::vector<OpEntry>& entries();
+
+// One error case of one entry, as the error tests take it, and all of them.
+struct ErrCase {
+  const OpEntry* entry;
+  const ErrorCase* error;
+};
+void PrintTo(const ErrCase& c, std::ostream* os);
+std::vector<ErrCase> error_cases();
 
 #ifdef TG_OP_TABLE_TORCH
 EntryBuilder add(const std::string& name, TgFn fn, TorchFn torch_fn);

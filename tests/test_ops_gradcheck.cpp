@@ -138,19 +138,6 @@ INSTANTIATE_TEST_SUITE_P(OpTable, OpZeroGrad, ::testing::ValuesIn(cases([](const
                          case_name);
 
 // ---- errors ----------------------------------------------------------------------------------------
-struct ErrCase {
-  const OpEntry* entry;
-  const ErrorCase* error;
-};
-void PrintTo(const ErrCase& c, std::ostream* os) { *os << c.entry->name << "/" << c.error->label; }
-
-std::vector<ErrCase> error_cases() {
-  std::vector<ErrCase> out;
-  for (const OpEntry& e : entries())
-    for (const ErrorCase& c : e.errors) out.push_back({&e, &c});
-  return out;
-}
-
 class OpErrors : public ::testing::TestWithParam<ErrCase> {};
 
 TEST_P(OpErrors, RaiseWithLibtorchWording) {

@@ -5,7 +5,6 @@
 // messages must agree; where libtorch's output is a view of an input (or the
 // input itself), tensorgrad's must be one too, with the same strides and offset,
 // and where it is new memory, tensorgrad's must have its strides.
-#include <cmath>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -54,34 +53,7 @@ std::vector<Case> cases(bool gradients) {
   return out;
 }
 
-using testing::from_torch;
-
-std::vector<double> torch_values(const torch::Tensor& t) {
-  torch::Tensor c = t.detach().to(torch::kDouble).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-// Shapes, dtypes and values within rtol * max(1, |libtorch's|); NaNs must match.
-::testing::AssertionResult same(const Tensor& got, const torch::Tensor& expected, double rtol) {
-  if (got.defined() != expected.defined())
-    return ::testing::AssertionFailure() << "defined: " << got.defined() << " vs libtorch " << expected.defined();
-  if (!got.defined()) return ::testing::AssertionSuccess();
-  if (got.sizes().vec() != expected.sizes().vec()) {
-    std::ostringstream os;
-    os << "shape " << got.sizes() << " vs libtorch " << expected.sizes();
-    return ::testing::AssertionFailure() << os.str();
-  }
-  if (got.dtype() != from_torch(expected.scalar_type()))
-    return ::testing::AssertionFailure() << "dtype " << got.dtype() << " vs libtorch " << expected.scalar_type();
-  std::vector<double> a = testing::values(got), b = torch_values(expected);
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i]) && std::isnan(b[i])) continue;
-    if (a[i] == b[i] || std::abs(a[i] - b[i]) <= rtol * std::max(1.0, std::abs(b[i]))) continue;
-    return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs libtorch " << b[i]
-                                         << " (difference " << a[i] - b[i] << ")";
-  }
-  return ::testing::AssertionSuccess();
-}
+using testing::matches_torch;
 
 double tolerance(ScalarType t) { return t == kDouble ? 1e-12 : 1e-5; }
 
@@ -153,7 +125,7 @@ TEST_P(TorchForward, ValuesDtypeAndGradFnMatch) {
   Inputs in = make_inputs(c.sample->inputs, c.dtype);
   torch::Tensor expected = c.entry->torch_fn(in.torch);
   Tensor got = c.entry->fn(in.tg);
-  EXPECT_TRUE(same(got, expected, tolerance(c.dtype)));
+  EXPECT_TRUE(matches_torch(got, expected, tolerance(c.dtype)));
   EXPECT_TRUE(same_view(got, expected, in.tg, in.torch));
   if (c.entry->tg_grad_fn.empty()) EXPECT_EQ(grad_fn_name(got), grad_fn_name(expected));
   else EXPECT_EQ(grad_fn_name(got), c.entry->tg_grad_fn) << c.entry->tg_grad_fn_why;
@@ -181,25 +153,12 @@ TEST_P(TorchGradient, GradientsMatch) {
   expected.backward(to_torch(g));
   for (size_t i = 0; i < in.tg.size(); ++i) {
     if (!in.tg[i].requires_grad()) continue;
-    EXPECT_TRUE(same(in.tg[i].grad(), in.torch[i].grad(), tolerance(c.dtype))) << "gradient of input " << i;
+    EXPECT_TRUE(matches_torch(in.tg[i].grad(), in.torch[i].grad(), tolerance(c.dtype))) << "gradient of input " << i;
   }
 }
 INSTANTIATE_TEST_SUITE_P(OpTable, TorchGradient, ::testing::ValuesIn(cases(true)), case_name);
 
 // ---- errors --------------------------------------------------------------------------------------------
-struct ErrCase {
-  const OpEntry* entry;
-  const ErrorCase* error;
-};
-void PrintTo(const ErrCase& c, std::ostream* os) { *os << c.entry->name << "/" << c.error->label; }
-
-std::vector<ErrCase> error_cases() {
-  std::vector<ErrCase> out;
-  for (const OpEntry& e : entries())
-    for (const ErrorCase& c : e.errors) out.push_back({&e, &c});
-  return out;
-}
-
 class TorchErrors : public ::testing::TestWithParam<ErrCase> {};
 
 TEST_P(TorchErrors, BothRaiseWithTheSameWording) {

@@ -3,7 +3,6 @@
 // or every input, has one of its dims emptied (size 0); libtorch decides what is
 // right: where it raises, tensorgrad must raise a tg::Error; where it computes,
 // tensorgrad must give the same shape, dtype and values, and the same gradients.
-#include <cmath>
 #include <ostream>
 
 #include "op_table_variants.h"
@@ -13,29 +12,9 @@
 namespace tg::optable {
 namespace {
 
-using testing::from_torch;
-
 // Same definedness, shape, dtype and values (NaN for NaN).
 ::testing::AssertionResult same(const Tensor& got, const torch::Tensor& expected) {
-  if (got.defined() != expected.defined())
-    return ::testing::AssertionFailure() << "defined: " << got.defined() << " vs libtorch " << expected.defined();
-  if (!got.defined()) return ::testing::AssertionSuccess();
-  if (got.sizes().vec() != expected.sizes().vec()) {
-    std::ostringstream os;
-    os << "shape " << got.sizes() << " vs libtorch " << expected.sizes();
-    return ::testing::AssertionFailure() << os.str();
-  }
-  if (got.dtype() != from_torch(expected.scalar_type()))
-    return ::testing::AssertionFailure() << "dtype " << got.dtype() << " vs libtorch " << expected.scalar_type();
-  const torch::Tensor c = expected.detach().to(torch::kDouble).contiguous();
-  const std::vector<double> a = testing::values(got);
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double b = c.data_ptr<double>()[i];
-    if (a[i] == b || (std::isnan(a[i]) && std::isnan(b)) || std::abs(a[i] - b) <= 1e-12 * std::max(1.0, std::abs(b)))
-      continue;
-    return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs libtorch " << b;
-  }
-  return ::testing::AssertionSuccess();
+  return testing::matches_torch(got, expected, 1e-12);
 }
 
 // conv2d over zero input channels: libtorch 1.13 returns an empty [N, 0, H', W']

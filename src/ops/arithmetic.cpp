@@ -128,7 +128,14 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = binary_map(a, b, result_type(a, b), [](auto x, auto y) { return mul_op(x, y); });
   if (needs_tangent(a, b))
     set_tangent(out, a, [&](const Tensor& t) { return t * b; }, b, [&](const Tensor& t) { return a * t; });
-  if (needs_record(a, b)) record_product("MulBackward0", a, b, out);
+  if (needs_record(a, b)) {
+    auto node = make_node("MulBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(), n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
+    }, a, b);
+    node->save(save_if(node->needs_input_grad(1), a), false);
+    node->save(save_if(node->needs_input_grad(0), b), false);
+    set_history(out, node);
+  }
   return out;
 }
 

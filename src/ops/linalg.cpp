@@ -251,7 +251,14 @@ Tensor dot(const Tensor& a, const Tensor& b) {
   });
   if (needs_tangent(a, b))
     set_tangent(out, a, [&](const Tensor& t) { return dot(t, b); }, b, [&](const Tensor& t) { return dot(a, t); });
-  if (needs_record(a, b)) record_product("DotBackward0", a, b, out);
+  if (needs_record(a, b)) {
+    auto node = make_node("DotBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(), n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
+    }, a, b);
+    node->save(save_if(node->needs_input_grad(1), a), false);
+    node->save(save_if(node->needs_input_grad(0), b), false);
+    set_history(out, node);
+  }
   return out;
 }
 

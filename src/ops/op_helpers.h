@@ -25,18 +25,6 @@ using autograd::forward_ad::tangent_of;
 // t when the backward will need it, else an undefined tensor (saves memory).
 inline Tensor save_if(bool needed, const Tensor& t) { return needed ? t : Tensor(); }
 
-// Records the backward of a product linear in each of its inputs (mul, dot): a's
-// gradient is g * b and b's is g * a; each input is saved only when the other's
-// gradient needs it.
-inline void record_product(const char* name, const Tensor& a, const Tensor& b, const Tensor& out) {
-  auto node = make_node(name, [](Node& n, const Tensor& g) -> variable_list {
-    return {n.needs_input_grad(0) ? g * n.saved(1) : Tensor(), n.needs_input_grad(1) ? g * n.saved(0) : Tensor()};
-  }, a, b);
-  node->save(save_if(node->needs_input_grad(1), a), false);
-  node->save(save_if(node->needs_input_grad(0), b), false);
-  set_history(out, node);
-}
-
 // Whether the elementwise loop writing `out` would read t across its rows: t is
 // contiguous along out's second-fastest dim but not along its fastest (x.t() + y,
 // whose result is contiguous like y: Note [Elementwise output layout]). Read row

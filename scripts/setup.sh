@@ -8,7 +8,8 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make ccache          # compiler and build (ccache: rebuilds across build dirs)
+  g++ cmake make                 # compiler and build (ccache is used when present, never installed:
+                                 # see CMakeLists.txt)
   libopenblas-dev                # float64 GEMM (cblas)
   libdnnl-dev ocl-icd-opencl-dev # float32 GEMM (dnnl_sgemm); its CMake package requires OpenCL
   zlib1g-dev                     # reading the gzip-compressed data sets

@@ -107,6 +107,11 @@ TEST(CliArgs, InvalidArgumentsSayWhatIsWrong) {
   EXPECT_EQ(usage_error(spec, {"--out="}), "--out: expected a value, got an empty string");
   EXPECT_EQ(usage_error(spec, {"mlp"}), "unexpected argument 'mlp'");
   EXPECT_EQ(usage_error(spec, {"--"}), "unexpected argument '--'");
+  // An option followed by another has no value (a value starting with "--" is
+  // given as --name=VALUE).
+  EXPECT_EQ(usage_error(spec, {"--model", "--epochs", "1"}), "option '--model' needs a value (NAME)");
+  EXPECT_EQ(usage_error(spec, {"--out", "--model", "mlp"}), "option '--out' needs a value (DIR)");
+  EXPECT_EQ(parse(spec, {"--out=--model"}).text("out"), "--model");
   EXPECT_EQ(usage_error(evaluate_spec(), {"--model", "mlp"}), "option '--weights' is required");
   EXPECT_THROW(train_with({"--threads", "5000"}), UsageError);
 }
@@ -456,20 +461,20 @@ TEST(CliModels, EvaluateModelCountsEveryBatch) {
   EXPECT_TRUE(GradMode::is_enabled());
 }
 
-// Writes a test split of three 28x28 images, image i holding pixel value 50 * i
-// everywhere, with labels 4, 5, 6 (the IDX format: big-endian magic and sizes).
-void write_test_split(const std::filesystem::path& dir) {
+// Writes a test split of `count` 28x28 images, image i holding pixel value 50 * i
+// everywhere, with labels 4, 5, 6... (the IDX format: big-endian magic and sizes).
+void write_test_split(const std::filesystem::path& dir, uint32_t count = 3) {
   auto header = [](std::ofstream& out, std::vector<uint32_t> fields) {
     for (uint32_t v : fields)
       for (int shift = 24; shift >= 0; shift -= 8) out.put(static_cast<char>((v >> shift) & 0xff));
   };
   std::filesystem::create_directories(dir);
   std::ofstream images(dir / "t10k-images-idx3-ubyte", std::ios::binary);
-  header(images, {0x803, 3, 28, 28});
-  for (int i = 0; i < 3; ++i) images << std::string(28 * 28, static_cast<char>(50 * i));
+  header(images, {0x803, count, 28, 28});
+  for (uint32_t i = 0; i < count; ++i) images << std::string(28 * 28, static_cast<char>(50 * i));
   std::ofstream labels(dir / "t10k-labels-idx1-ubyte", std::ios::binary);
-  header(labels, {0x801, 3});
-  labels << '\x04' << '\x05' << '\x06';
+  header(labels, {0x801, count});
+  for (uint32_t i = 0; i < count; ++i) labels.put(static_cast<char>(4 + i));
 }
 
 TEST(CliData, SplitBatchesAreStandardisedWithTheTrainingSetsStatistics) {
@@ -486,6 +491,15 @@ TEST(CliData, SplitBatchesAreStandardisedWithTheTrainingSetsStatistics) {
   EXPECT_NEAR(b.data[1].max().item<double>(), pixel0, 1e-6);
   EXPECT_EQ(b.target[0].item<int64_t>(), 5);
   EXPECT_EQ(b.target[1].item<int64_t>(), 4);
+  std::filesystem::remove_all(dir);
+}
+
+// Valid IDX files of no images: a run on them reported a loss of 0 and succeeded.
+TEST(CliData, AnEmptySplitIsRefused) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "tg_cli_empty_split";
+  write_test_split(dir, 0);
+  EXPECT_THROW_MSG(load_split(dir.string(), /*train=*/false, std::nullopt),
+                   tg::detail::str("the test set in '", dir.string(), "' holds no images"));
   std::filesystem::remove_all(dir);
 }
 

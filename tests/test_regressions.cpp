@@ -199,3 +199,98 @@ TEST(Regressions, Int64AddmmWithEmptyInnerDimWrapsBetaTimesInput) {
   const Tensor out = tg::addmm(m, zeros({1, 0}, kLong), zeros({0, 2}, kLong), /*beta=*/4, /*alpha=*/1);
   EXPECT_TENSOR(out, {1, 2}, {0, 12});
 }
+
+// An in-place op on an expanded tensor applied once per alias: zeros({1})
+// .expand({3}).add_(1) left 3. libtorch refuses every in-place op there but a fill.
+TEST(Regressions, InPlaceOpsRefuseATensorWhoseElementsShareMemory) {
+  const char* overlap =
+      "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
+      "Please clone() the tensor before performing the operation.";
+  const Tensor b = zeros({1});
+  EXPECT_THROW_MSG(b.expand({3}).add_(1), overlap);
+  EXPECT_THROW_MSG(b.expand({3}).mul_(tensor({1.0f, 2.0f, 3.0f})), overlap);
+  EXPECT_THROW_MSG(b.expand({3}).copy_(tensor({1.0f, 2.0f, 3.0f})), overlap);
+  EXPECT_THROW_MSG(nn::functional::relu(b.expand({2, 3}), nn::functional::ReLUFuncOptions().inplace(true)), overlap);
+  EXPECT_TENSOR(b, {1}, {0});
+  b.expand({3}).fill_(2);
+  EXPECT_TENSOR(b, {1}, {2});
+  const Tensor m = zeros({2, 1});
+  m.expand({2, 4}).zero_();
+  m.expand({1, 2, 1}).add_(1);  // a size-1 dim of stride 0 aliases nothing
+  EXPECT_TENSOR(m, {2, 1}, {1, 1});
+}
+
+// copy_ from a source overlapping its destination read values it had already
+// overwritten (and called memcpy on overlapping ranges). libtorch refuses; here
+// the source is copied first, as the binary in-place ops' operands are.
+TEST(Regressions, CopyFromAnOverlappingSourceCopiesItsOldValues) {
+  const Tensor a = arange(9, kFloat).reshape({3, 3});
+  a.copy_(a.t());
+  EXPECT_TENSOR(a, {3, 3}, {0, 3, 6, 1, 4, 7, 2, 5, 8});
+  Tensor v = arange(6, kFloat);
+  v.slice(0, 1, 5).copy_(v.slice(0, 0, 4));
+  EXPECT_TENSOR(v, {6}, {0, 0, 1, 2, 3, 5});
+  v.index_put_({Slice(None, 4)}, v.index({Slice(2, None)}));
+  EXPECT_TENSOR(v, {6}, {1, 2, 3, 5, 3, 5});
+}
+
+// fill_, zero_ and mutable_grad() on an undefined tensor dereferenced null.
+TEST(Regressions, UndefinedTensorsRaiseInsteadOfCrashing) {
+  Tensor u;
+  EXPECT_THROW_MSG(u.fill_(1), "an in-place operation was called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.zero_(), "an in-place operation was called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.add_(1), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(std::move(u) = 3.0, "an in-place operation was called on an undefined Tensor");
+  EXPECT_THROW_MSG(u.mutable_grad(), "mutable_grad() called on an undefined Tensor");
+}
+
+// from_blob(nullptr, {3}) made a tensor that crashed when read.
+TEST(Regressions, FromBlobRefusesANullPointerToElements) {
+  EXPECT_THROW_MSG(from_blob(nullptr, {3}), "from_blob: the data pointer is null, but sizes [3] need 3 elements");
+  EXPECT_THROW_MSG(from_blob(nullptr, {2, 2}, [](void*) {}), "from_blob: the data pointer is null");
+  EXPECT_EQ(from_blob(nullptr, {0, 3}).numel(), 0);
+}
+
+// A failed allocation was a bare std::bad_alloc; and 2^61 - 1 doubles (2^64 - 8
+// bytes) rounded up to a size class of 2^64, which wrapped to an allocation of 0.
+TEST(Regressions, OutOfMemoryIsLibtorchsErrorAndHugeSizesDoNotWrap) {
+  EXPECT_THROW_MSG(empty({(int64_t{1} << 61) - 1}, kDouble),
+                   "DefaultCPUAllocator: not enough memory: you tried to allocate 18446744073709551608 bytes.");
+#if !defined(__SANITIZE_ADDRESS__)  // ASan aborts on an allocation it cannot serve
+  EXPECT_THROW_MSG(empty({int64_t{1} << 45}, kFloat),
+                   "DefaultCPUAllocator: not enough memory: you tried to allocate 140737488355328 bytes.");
+#endif
+}
+
+// A hook on a leaf could hand .grad() a tensor of another shape or dtype; the
+// message for a non-leaf blamed the node. libtorch's check_variable_result.
+TEST(Regressions, HooksMayNotChangeTheGradientsShapeOrDtype) {
+  const Tensor x = ones({2}, TensorOptions().requires_grad(true));
+  x.register_hook([](const Tensor&) { return ones({3}); });
+  EXPECT_THROW_MSG((x * 2).sum().backward(), "hook 'hook' has changed the size of value");
+  const Tensor w = ones({2}, TensorOptions().requires_grad(true));
+  w.register_hook([](const Tensor& g) { return g.to(kDouble); });
+  EXPECT_THROW_MSG((w * 2).sum().backward(),
+                   "hook 'hook' has changed the type of value (was CPUFloatType got CPUDoubleType)");
+  const Tensor z = ones({2}, TensorOptions().requires_grad(true));
+  const Tensor y = z * 2;
+  y.register_hook([](const Tensor&) { return ones({3}); });
+  EXPECT_THROW_MSG(y.sum().backward(), "hook 'hook' has changed the size of value");
+  const Tensor k = ones({2}, TensorOptions().requires_grad(true));
+  k.register_hook([](const Tensor& g) { return g * 3; });
+  (k * 2).sum().backward();
+  EXPECT_TENSOR(k.grad(), {2}, {6, 6});
+}
+
+// DataLoader::size() computed n + batch_size - 1, which overflowed for a batch
+// size near INT64_MAX: no batches, and a training run that trained nothing.
+TEST(Regressions, DataLoaderWithAHugeBatchSizeHasOneBatch) {
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  data::DataLoader loader(zeros({5, 2}), zeros({5}, kLong), huge);
+  EXPECT_EQ(loader.size(), 1u);
+  int64_t seen = 0;
+  for (const data::Batch& b : loader) seen += b.data.size(0);
+  EXPECT_EQ(seen, 5);
+  EXPECT_EQ(data::DataLoader(zeros({5, 2}), zeros({5}, kLong), 2).size(), 3u);
+  EXPECT_EQ(data::DataLoader(zeros({5, 2}), zeros({5}, kLong), 2, false, 0, /*drop_last=*/true).size(), 2u);
+}

@@ -240,6 +240,30 @@ TEST_F(Files, CorruptHeadersRaise) {
       "its header repeats the key 'dtype'");
   expect_rejected(safetensors_file(R"({"m": {"dtype": "BOOL", "shape": [2], "data_offsets": [0, 2]}})", "\x01\x02"),
                   "tensor 'm' (BOOL) holds the byte 2 at element 1, booleans must be 0 or 1");
+  // An empty tensor whose other sizes overflow int64, as empty() refuses them.
+  expect_rejected(safetensors_file(R"({"a": {"dtype": "F32", "shape": [0, 4611686018427387904, 4], )"
+                                   R"("data_offsets": [0, 0]}})",
+                                   ""),
+                  "tensor 'a' has shape [0,4611686018427387904,4], too large to exist");
+}
+
+// Values in messages are cut short, and nesting is refused before anything dumps
+// or compares it recursively: 200,000 brackets overflowed the stack.
+TEST_F(Files, DeepOrLongHeaderValuesGiveShortMessages) {
+  const Bytes f4 = Bytes("\x00\x00\x80\x3f", 4);
+  expect_rejected(safetensors_file(R"({"a": {"dtype": [[1]], "shape": [1], "data_offsets": [0, 4]}})", f4),
+                  "its header nests objects or arrays 4 deep; a safetensors header nests 3");
+  const std::string deep(200000, '[');
+  expect_rejected(safetensors_file(R"({"a": {"dtype": )" + deep, f4),
+                  "its header nests objects or arrays 4 deep; a safetensors header nests 3");
+  expect_rejected(safetensors_file(R"({"__metadata__": {"k": {"n": "v"}}})", ""),
+                  "its __metadata__ must map strings to strings, got {\"k\":{\"n\":\"v\"}}");
+  std::string long_shape = "[-1", shown = "[-1,";
+  for (int i = 0; i < 10000; ++i) long_shape += ", 1";
+  for (int i = 0; i < 28; ++i) shown += "1,";
+  expect_rejected(
+      safetensors_file(R"({"a": {"dtype": "F32", "shape": )" + long_shape + R"(], "data_offsets": [0, 4]}})", f4),
+      "tensor 'a' has shape " + shown + "..., expected a list of sizes >= 0");
 }
 
 TEST_F(Files, InconsistentOffsetsRaise) {

@@ -289,7 +289,7 @@ TEST(Inspection, UndefinedTensorsRaiseInsteadOfCrashing) {
   EXPECT_THROW_MSG(u.sum(), "called on an undefined Tensor");
   EXPECT_THROW_MSG(u.clone(), "called on an undefined Tensor");
   EXPECT_THROW_MSG(u.contiguous(), "called on an undefined Tensor");
-  EXPECT_THROW_MSG(x.copy_(u), "called on an undefined Tensor");
+  EXPECT_THROW_MSG(x.copy_(u), "copy_(): the source is an undefined Tensor");
   EXPECT_THROW_MSG(nn::functional::linear(x, u), "called on an undefined Tensor");
   EXPECT_THROW_MSG(nn::functional::mse_loss(x, u), "called on an undefined Tensor");
   EXPECT_THROW_MSG(u.backward(), "element 0 of tensors is undefined");

@@ -99,7 +99,9 @@ ParsedArgs parse_args(const CommandSpec& spec, std::span<const std::string> args
     if (option == nullptr) throw UsageError("unknown option '--" + name + "'");
     if (equals != std::string::npos) {
       parsed.values_[name] = arg.substr(equals + 1);
-    } else if (i + 1 < args.size()) {
+    } else if (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) {
+      // A value that starts with "--" is given as --name=VALUE: `--out --model`
+      // forgot --out's value rather than naming a directory "--model".
       parsed.values_[name] = args[++i];
     } else {
       throw UsageError("option '--" + name + "' needs a value (" + option->value_name + ")");

@@ -17,6 +17,8 @@ Split load_split(const std::string& dir, bool train, std::optional<int64_t> limi
   using data::datasets::MNIST;
   MNIST dataset(dir, train ? MNIST::Mode::kTrain : MNIST::Mode::kTest);
   const auto size = static_cast<int64_t>(*dataset.size());
+  // Valid IDX files, but a run on them would report a loss of 0 and succeed.
+  TG_CHECK(size > 0, "the ", train ? "training" : "test", " set in '", dir, "' holds no images");
   return {dataset, std::min(size, limit.value_or(size))};
 }
 

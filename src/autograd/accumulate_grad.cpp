@@ -19,11 +19,8 @@ AccumulateGrad::~AccumulateGrad() {
 
 Tensor AccumulateGrad::call_leaf_hooks(const Tensor& leaf, Tensor grad) {
   AutogradMeta* m = AutogradMeta::find(leaf);
-  if (!m) return grad;
-  for (auto& h : m->leaf_hooks) {
-    Tensor r = h.fn(grad);
-    if (r.defined()) grad = std::move(r);
-  }
+  if (!m || !grad.defined()) return grad;
+  for (auto& h : m->leaf_hooks) grad = hook_result(grad, h.fn(grad));
   return grad;
 }
 

@@ -8,6 +8,11 @@
 
 namespace tg::autograd {
 
+// What a tensor hook returned in place of `grad`: the gradient itself when the
+// hook returned nothing, else its result, which must keep grad's dtype and sizes
+// (libtorch's check_variable_result, with its wording).
+Tensor hook_result(const Tensor& grad, Tensor result);
+
 struct AutogradMeta : tg::detail::PoolAllocated {
   Tensor grad;
   // The node that produced this tensor (null for leaves).

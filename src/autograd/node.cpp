@@ -103,12 +103,19 @@ void Node::remove_tensor_hook(unsigned handle) {
   if (extras_) std::erase_if(extras_->hooks, [&](const HookEntry& e) { return e.handle == handle; });
 }
 
+Tensor hook_result(const Tensor& grad, Tensor result) {
+  if (!result.defined()) return grad;
+  TG_CHECK(result.dtype() == grad.dtype(), "hook 'hook' has changed the type of value (was ", grad.toString(),
+           " got ", result.toString(), ")");
+  TG_CHECK(result.sizes().equals(grad.sizes()), "hook 'hook' has changed the size of value");
+  return result;
+}
+
 void Node::call_tensor_hooks(variable_list& grads) {
   if (!extras_) return;
   for (HookEntry& h : extras_->hooks) {
     if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
-    Tensor r = h.fn(grads[h.output_nr]);
-    if (r.defined()) grads[h.output_nr] = std::move(r);
+    grads[h.output_nr] = hook_result(grads[h.output_nr], h.fn(grads[h.output_nr]));
   }
 }
 

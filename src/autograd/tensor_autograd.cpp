@@ -40,7 +40,10 @@ const Tensor& Tensor::grad() const {
   return m ? m->grad : kUndefinedTensor;
 }
 
-Tensor& Tensor::mutable_grad() const { return AutogradMeta::get_or_create(impl_.get()).grad; }
+Tensor& Tensor::mutable_grad() const {
+  TG_CHECK(defined(), "mutable_grad() called on an undefined Tensor");
+  return AutogradMeta::get_or_create(impl_.get()).grad;
+}
 
 void Tensor::zero_grad() const {
   if (AutogradMeta* m = AutogradMeta::find(*this)) m->grad = Tensor();

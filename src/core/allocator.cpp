@@ -6,6 +6,7 @@
 #include <new>
 #include <vector>
 
+#include "tensorgrad/error.h"
 #include "tensorgrad/intrusive_ptr.h"
 
 namespace {
@@ -94,10 +95,24 @@ bool storage_cache_usable() noexcept {
   return true;
 }
 
+// libtorch's out-of-memory error (a tg::Error) rather than std::bad_alloc.
+[[noreturn]] void out_of_memory(size_t nbytes) {
+  throw Error(detail::str("DefaultCPUAllocator: not enough memory: you tried to allocate ", nbytes, " bytes."));
+}
+
+void* new_block(size_t nbytes) {
+  void* p = ::operator new(nbytes, std::align_val_t(kAlign), std::nothrow);
+  if (p == nullptr) out_of_memory(nbytes);
+  return p;
+}
+
 }  // namespace
 
 Block allocate_storage(size_t nbytes) {
-  if (!kPooled) return {::operator new(nbytes, std::align_val_t(kAlign)), nbytes};
+  // No machine holds 2^62 bytes, and above 2^63 the size classes would wrap
+  // (a tensor of 2^61 - 1 doubles rounded up to 0 bytes).
+  if (nbytes > (size_t(1) << 62)) out_of_memory(nbytes);
+  if (!kPooled) return {new_block(nbytes), nbytes};
   size_t rounded;
   int cls = size_class(nbytes, &rounded);
   if (rounded <= kMaxCachedBlock && storage_cache_usable()) {
@@ -107,7 +122,7 @@ Block allocate_storage(size_t nbytes) {
       return {b, rounded};
     }
   }
-  return {::operator new(rounded, std::align_val_t(kAlign)), rounded};
+  return {new_block(rounded), rounded};
 }
 
 void free_storage(Block block) noexcept {

@@ -73,7 +73,8 @@ DataLoader::DataLoader(Source source, int64_t batch_size, bool shuffle, uint64_t
 
 size_t DataLoader::size() const {
   const int64_t n = source_.size;
-  return static_cast<size_t>(drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_);
+  // n + batch_size_ - 1 would overflow for a batch size near INT64_MAX.
+  return static_cast<size_t>(n / batch_size_ + (!drop_last_ && n % batch_size_ != 0));
 }
 
 DataLoader::Iterator DataLoader::begin() {

@@ -241,7 +241,7 @@ namespace {
 // fill_ and zero_: libtorch 1.13 names the node of fill_(Scalar) FillBackward2 and
 // that of zero_ ZeroBackward0; both send a zero gradient back.
 Tensor& fill_recording(const Tensor& self, const Scalar& value, const char* node_name) {
-  ops::check_inplace(self);
+  ops::check_inplace(self, ops::SelfOverlap::kAllowed);
   ops::bump_version(self);
   ops::fill_raw(self, value);
   if (ops::needs_tangent(self)) ops::set_tangent_from(self, [&self] { return zeros_like(self); });
@@ -260,14 +260,17 @@ Tensor& Tensor::fill_(const Scalar& value) const { return fill_recording(*this, 
 Tensor& Tensor::zero_() const { return fill_recording(*this, 0, "ZeroBackward0"); }
 
 Tensor& Tensor::copy_(const Tensor& src, bool) const {
+  ops::check_inplace(*this);
+  TG_CHECK(src.defined(), "copy_(): the source is an undefined Tensor");
   // libtorch's wording: the broadcast of self and src, which must be self's shape.
   const DimVector shape = core::broadcast_shapes(sizes(), src.sizes());
   TG_CHECK(shape.ref().equals(sizes()), "output with shape ", sizes(), " doesn't match the broadcast shape ",
            shape.ref());
   const bool record = autograd::needs_record(*this, src);
-  ops::check_inplace(*this);
   ops::bump_version(*this);
-  ops::copy_raw(*this, src);
+  // libtorch refuses a source that overlaps self; its values are copied first here,
+  // as the binary in-place ops' operands are (a.copy_(a.t()) is a's transpose).
+  ops::copy_raw(*this, ops::unaliased(*this, src));
   if (ops::needs_tangent(*this, src)) ops::set_tangent_from(*this, [&] { return ops::tangent_of(src); });
   if (record) {
     auto node = autograd::make_node("CopyBackwards", [](Node&, const Tensor& g) -> variable_list {

@@ -345,8 +345,9 @@ Tensor eye(int64_t n, int64_t m, const TensorOptions& options) {
 
 // ---- external memory ------------------------------------------------------------------------
 namespace {
-Tensor wrap_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options,
-                 StorageImpl::Deleter deleter, void* context) {
+// The number of elements the blob spans, after checking the sizes, the strides and
+// the pointer.
+int64_t blob_extent(const void* data, IntArrayRef sizes, IntArrayRef strides) {
   check_sizes(sizes);
   TG_CHECK(sizes.size() == strides.size(), "from_blob: sizes ", sizes, " and strides ", strides,
            " must have the same length");
@@ -356,6 +357,14 @@ Tensor wrap_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const Tenso
     if (sizes[i] == 0) extent = 0;
     else if (extent) extent += (sizes[i] - 1) * strides[i];
   }
+  TG_CHECK(data != nullptr || extent == 0, "from_blob: the data pointer is null, but sizes ", sizes, " need ",
+           extent, " elements");
+  return extent;
+}
+
+Tensor wrap_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const TensorOptions& options,
+                 StorageImpl::Deleter deleter, void* context) {
+  const int64_t extent = blob_extent(data, sizes, strides);
   ScalarType dtype = options.dtype();
   auto storage = make_intrusive<StorageImpl>(data, static_cast<size_t>(extent) * element_size(dtype), deleter, context);
   return finish(Tensor(make_intrusive<TensorImpl>(std::move(storage), dtype, sizes, strides, 0)), options);
@@ -372,6 +381,7 @@ Tensor from_blob(void* data, IntArrayRef sizes, IntArrayRef strides, const Tenso
 
 Tensor from_blob(void* data, IntArrayRef sizes, const std::function<void(void*)>& deleter,
                  const TensorOptions& options) {
+  blob_extent(data, sizes, core::contiguous_strides(sizes));  // before the deleter is owned
   auto* ctx = new std::function<void(void*)>(deleter);
   return wrap_blob(data, sizes, core::contiguous_strides(sizes), options,
                    [](void* d, void* c) {

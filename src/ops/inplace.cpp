@@ -10,7 +10,16 @@ namespace ops {
 // (CopySlices) when a view of a tensor requiring grad is modified in place;
 // tensorgrad refuses that case with a clear error instead of computing wrong
 // gradients. In-place on such views under NoGradGuard (optimizer updates) works.
-void check_inplace(const Tensor& self) {
+void check_inplace(const Tensor& self, SelfOverlap overlap) {
+  TG_CHECK(self.defined(), "an in-place operation was called on an undefined Tensor");
+  // libtorch's has_internal_overlap: a dim of stride 0 and size > 1 (an expanded
+  // tensor) makes every op but a fill apply once per alias (expand(3).add_(1) added 3).
+  if (overlap == SelfOverlap::kRefused && !is_non_overlapping_and_dense(self)) {
+    for (int64_t d = 0; d < self.dim(); ++d)
+      TG_CHECK(self.stride(d) != 0 || self.size(d) <= 1,
+               "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+               "location. Please clone() the tensor before performing the operation.");
+  }
   if (GradMode::is_enabled()) {
     if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(self)) {
       TG_CHECK(!(m->requires_grad && !m->grad_fn), autograd::messages::kLeafInplace);
@@ -46,6 +55,14 @@ void commit_inplace(const Tensor& self, const Tensor& result) {
   }
 }
 
+Tensor unaliased(const Tensor& self, const Tensor& other) {
+  if (!other.is_view_of(self)) return other;
+  if (other.storage_offset() == self.storage_offset() && other.sizes().equals(self.sizes()) &&
+      other.strides().equals(self.strides()))
+    return other;
+  return contiguous_raw(clone(other.detach()));
+}
+
 }  // namespace ops
 
 namespace {
@@ -64,16 +81,6 @@ void check_inplace_operand(const Tensor& self, const Tensor& other, ScalarType r
   DimVector shape = core::broadcast_shapes(self.sizes(), other.sizes());
   TG_CHECK(shape.ref().equals(self.sizes()), "output with shape ", self.sizes(),
            " doesn't match the broadcast shape ", shape.ref());
-}
-
-// other, copied first when it shares memory with self in a different layout
-// (an overlapping read would see values already overwritten).
-Tensor unaliased(const Tensor& self, const Tensor& other) {
-  if (!other.is_view_of(self)) return other;
-  if (other.storage_offset() == self.storage_offset() && other.sizes().equals(self.sizes()) &&
-      other.strides().equals(self.strides()))
-    return other;
-  return contiguous_raw(clone(other.detach()));
 }
 
 // The operand an in-place op records for the backward. `x.mul_(x)` saves x, and x

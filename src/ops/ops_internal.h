@@ -72,8 +72,15 @@ Tensor sum_to(const Tensor& g, IntArrayRef shape);
 // No NaN or infinity in t.
 bool all_finite(const Tensor& t);
 
-// Checks that an in-place op may modify self (libtorch's leaf and view errors).
-void check_inplace(const Tensor& self);
+// Whether an in-place op may write through a self whose elements share memory (an
+// expanded tensor): only a fill, whose result is the same either way, as in libtorch.
+enum class SelfOverlap { kRefused, kAllowed };
+// Checks that an in-place op may modify self: defined, no two elements at one
+// address (unless allowed), and libtorch's leaf and view errors.
+void check_inplace(const Tensor& self, SelfOverlap overlap = SelfOverlap::kRefused);
+// other, copied first when it shares memory with self in a different layout
+// (an overlapping read would see values already overwritten).
+Tensor unaliased(const Tensor& self, const Tensor& other);
 // Bumps self's version counter: after the op has saved its inputs, so that a
 // saved input which is self is seen as modified (as in libtorch).
 inline void bump_version(const Tensor& self) { ++self.unsafeGetTensorImpl()->storage->version; }

@@ -46,12 +46,29 @@ std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// A value of the header for an error message: its JSON, cut short (a header can
+// hold a megabyte of it).
+std::string shown(const json& value) {
+  constexpr size_t kMaxChars = 60;
+  std::string text = value.dump();
+  if (text.size() > kMaxChars) text = text.substr(0, kMaxChars) + "...";
+  return text;
+}
+
 // Rejects repeated keys in any object of the header (the format forbids them;
-// nlohmann would silently keep the last one).
-class DuplicateKeyCheck {
+// nlohmann would silently keep the last one), and nesting deeper than the format's:
+// nlohmann parses any depth, but dumps and compares recursively, so that 200,000
+// nested brackets in a 400 KB header overflowed the stack.
+class HeaderCheck {
  public:
-  explicit DuplicateKeyCheck(const std::string& path) : path_(path) {}
-  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+  explicit HeaderCheck(const std::string& path) : path_(path) {}
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    // The header object, a tensor's entry or the metadata, a shape or data_offsets.
+    constexpr int kMaxDepth = 3;
+    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
+        depth >= kMaxDepth)
+      invalid(path_, "its header nests objects or arrays ", depth + 1, " deep; a safetensors header nests ",
+              kMaxDepth);
     if (event == json::parse_event_t::object_start) {
       open_.emplace_back();
     } else if (event == json::parse_event_t::object_end) {
@@ -81,9 +98,9 @@ Entry parse_entry(const std::string& name, const json& value, const std::string&
   Entry e;
   e.name = name;
   const json& dtype = value["dtype"];
-  if (!dtype.is_string()) invalid(path, "tensor '", name, "' has a dtype that is not a string: ", dtype.dump());
+  if (!dtype.is_string()) invalid(path, "tensor '", name, "' has a dtype that is not a string: ", shown(dtype));
   const optional<ScalarType> t = dtype_from_name(dtype.get<std::string>());
-  if (!t) invalid(path, "tensor '", name, "' has dtype ", dtype.dump(), ", tensorgrad reads ", kSupported);
+  if (!t) invalid(path, "tensor '", name, "' has dtype ", shown(dtype), ", tensorgrad reads ", kSupported);
   e.dtype = *t;
 
   const json& shape = value["shape"];
@@ -91,24 +108,30 @@ Entry parse_entry(const std::string& name, const json& value, const std::string&
   const bool shape_ok = shape.is_array() && std::all_of(shape.begin(), shape.end(), [&](const json& d) {
                           return d.is_number_unsigned() && d.get<uint64_t>() <= max_dim;
                         });
-  if (!shape_ok) invalid(path, "tensor '", name, "' has shape ", shape.dump(), ", expected a list of sizes >= 0");
+  if (!shape_ok) invalid(path, "tensor '", name, "' has shape ", shown(shape), ", expected a list of sizes >= 0");
+  // The sizes other than 0 too must multiply within int64, as for any tensor
+  // (core::checked_numel): [0, 2^62, 4] is refused.
   uint64_t nbytes = element_size(e.dtype);
+  bool empty = false;
   for (const json& d : shape) {
-    e.shape.push_back(static_cast<int64_t>(d.get<uint64_t>()));
-    if (__builtin_mul_overflow(nbytes, d.get<uint64_t>(), &nbytes) || nbytes > max_dim)
-      invalid(path, "tensor '", name, "' has shape ", shape.dump(), ", too large to exist");
+    const uint64_t size = d.get<uint64_t>();
+    e.shape.push_back(static_cast<int64_t>(size));
+    empty |= size == 0;
+    if (__builtin_mul_overflow(nbytes, size == 0 ? 1 : size, &nbytes) || nbytes > max_dim)
+      invalid(path, "tensor '", name, "' has shape ", shown(shape), ", too large to exist");
   }
+  if (empty) nbytes = 0;
 
   const json& offsets = value["data_offsets"];
   const bool offsets_ok = offsets.is_array() && offsets.size() == 2 && offsets[0].is_number_unsigned() &&
                           offsets[1].is_number_unsigned() && offsets[0].get<uint64_t>() <= offsets[1].get<uint64_t>();
   if (!offsets_ok)
-    invalid(path, "tensor '", name, "' has data_offsets ", offsets.dump(), ", expected [begin, end] with begin <= end");
+    invalid(path, "tensor '", name, "' has data_offsets ", shown(offsets), ", expected [begin, end] with begin <= end");
   e.begin = offsets[0].get<uint64_t>();
   e.end = offsets[1].get<uint64_t>();
   if (e.end - e.begin != nbytes)
     invalid(path, "tensor '", name, "' (", dtype_name(e.dtype), ", shape ", shape_string(e.shape), ") needs ", nbytes,
-            " bytes but its data_offsets ", offsets.dump(), " span ", e.end - e.begin);
+            " bytes but its data_offsets ", shown(offsets), " span ", e.end - e.begin);
   return e;
 }
 
@@ -157,7 +180,7 @@ std::vector<Entry> parse_header(std::string_view text, uint64_t data_size, const
   if (text.empty() || text.front() != '{') invalid(path, "its header does not start with '{'");
   json header;
   try {
-    header = json::parse(text.begin(), text.end(), DuplicateKeyCheck(path));
+    header = json::parse(text.begin(), text.end(), HeaderCheck(path));
   } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     invalid(path, "its header is not valid JSON: ", e.what());
   }
@@ -167,7 +190,7 @@ std::vector<Entry> parse_header(std::string_view text, uint64_t data_size, const
     if (name == kMetadataKey) {
       const bool ok =
           value.is_object() && std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_string(); });
-      if (!ok) invalid(path, "its ", kMetadataKey, " must map strings to strings, got ", value.dump());
+      if (!ok) invalid(path, "its ", kMetadataKey, " must map strings to strings, got ", shown(value));
       continue;
     }
     entries.push_back(parse_entry(name, value, path));

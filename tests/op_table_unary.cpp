@@ -57,10 +57,12 @@ TG_OP_TABLE_AREA(unary) {
   add(TG_OP("relu_function", T::relu(x[0]))).sample("matrix", {normal({3, 2})});
   add(TG_OP("gelu", T::gelu(x[0])))
       .sample("matrix", {normal({2, 3})})
-      .sample("wide", {uniform({8}, -6.0, 6.0)});
+      .sample("wide", {uniform({8}, -6.0, 6.0)})
+      .error("int_tensor", {constant(tensor({-3, 0, 2}))}, "\"GeluKernelImpl\" not implemented for 'Long'");
   add(TG_OP("gelu_tanh", T::gelu(x[0], "tanh")))
       .sample("matrix", {normal({2, 3})})
-      .sample("wide", {uniform({8}, -6.0, 6.0)});
+      .sample("wide", {uniform({8}, -6.0, 6.0)})
+      .error("bool_tensor", {constant(tensor({true, false}))}, "\"GeluKernelImpl\" not implemented for 'Bool'");
   add(TG_OP("gelu_bad_mode", T::gelu(x[0], "sigmoid")))
       .error("vector", {normal({2})}, "approximate argument must be either none or tanh.");
   add(TG_OP("relu_functional", T::nn::functional::relu(x[0])))

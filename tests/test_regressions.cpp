@@ -294,3 +294,59 @@ TEST(Regressions, DataLoaderWithAHugeBatchSizeHasOneBatch) {
   EXPECT_EQ(data::DataLoader(zeros({5, 2}), zeros({5}, kLong), 2).size(), 3u);
   EXPECT_EQ(data::DataLoader(zeros({5, 2}), zeros({5}, kLong), 2, false, 0, /*drop_last=*/true).size(), 2u);
 }
+
+// Note [In-place on views of tensors without grad]: a value that requires grad
+// written into a view of a tensor that does not gave the view a history and left
+// the tensor without one: after out[0] = (x * x).sum(), (out.sum() + x.sum())
+// .backward() gave x.grad() = [1, 1] instead of libtorch's [3, 5], silently.
+TEST(Regressions, AValueThatRequiresGradWrittenIntoAViewIsRefused) {
+  const Tensor x = tensor({1.0f, 2.0f}, TensorOptions().requires_grad(true));
+  Tensor out = zeros({3});
+  const char* refused = "tensorgrad does not support writing a value that requires grad into a view of a tensor";
+  EXPECT_THROW_MSG(out[0] = (x * x).sum(), refused);
+  EXPECT_THROW_MSG(out.narrow(0, 0, 2).copy_(x * 3), refused);
+  EXPECT_THROW_MSG(out.index_put_({Slice(0, 2)}, x * 4), refused);
+  EXPECT_THROW_MSG(out.narrow(0, 0, 2).add_(x), refused);
+  EXPECT_THROW_MSG(out.narrow(0, 1, 2).mul_(x), refused);
+  EXPECT_TENSOR(out, {3}, {0, 0, 0});
+  EXPECT_FALSE(out.requires_grad());
+  {
+    NoGradGuard no_grad;
+    out[0] = (x * x).sum();
+  }
+  out.narrow(0, 1, 2).copy_(x.detach());
+  EXPECT_TENSOR(out, {3}, {5, 1, 2});
+  // The whole tensor takes the history, as in libtorch.
+  const Tensor z = zeros({2});
+  z.copy_(x * 3);
+  (z.sum() + x.sum()).backward();
+  EXPECT_TENSOR(x.grad(), {2}, {4, 4});
+}
+
+// retain_grad() kept the gradient after every hook of the tensor; in libtorch 1.13
+// it is a hook of its own, so hooks registered after it change only the gradient
+// passed on (PyTorch 1.13: y.grad [3, 3], x.grad [30, 30]).
+TEST(Regressions, RetainGradKeepsTheGradientOfTheHooksRegisteredBeforeIt) {
+  const Tensor x = tensor({1.0, 2.0}, TensorOptions().dtype(kDouble).requires_grad(true));
+  const Tensor y = x * 2;
+  y.register_hook([](const Tensor& g) { return g + 1; });
+  y.retain_grad();
+  y.register_hook([](const Tensor& g) { return g * 5; });
+  (y * 3).sum().backward();
+  EXPECT_TENSOR(y.grad(), {2}, {4, 4});
+  EXPECT_TENSOR(x.grad(), {2}, {40, 40});
+  const Tensor w = tensor({1.0, 2.0}, TensorOptions().dtype(kDouble).requires_grad(true));
+  const Tensor v = w * 2;
+  v.retain_grad();
+  (v * 3).sum().backward();
+  EXPECT_TENSOR(v.grad(), {2}, {3, 3});
+}
+
+// equal() of two dtypes was false; libtorch compares the values after promotion.
+TEST(Regressions, EqualComparesValuesAcrossDtypes) {
+  EXPECT_TRUE(equal(tensor({1.0f}), tensor({1.0}, kDouble)));
+  EXPECT_TRUE(equal(tensor({int64_t{1}}), tensor({1.0f})));
+  EXPECT_TRUE(equal(tensor({true}), tensor({int64_t{1}})));
+  EXPECT_FALSE(equal(tensor({1.5f}), tensor({int64_t{1}})));
+  EXPECT_FALSE(equal(tensor({0.1f}), tensor({0.1}, kDouble)));
+}

@@ -185,15 +185,14 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   // Hooks on the gradient of forward output `output_nr` (register_hook on a non-leaf).
   unsigned add_tensor_hook(uint32_t output_nr, TensorHook hook);
   void remove_tensor_hook(unsigned handle);
-  // Applies the hooks of each output to the incoming gradients, in place.
-  void call_tensor_hooks(variable_list& grads);
-  bool has_tensor_hooks() const { return extras_ && !extras_->hooks.empty(); }
+  // Applies the hooks of each output to the incoming gradients, in place, and
+  // stores the gradients of the outputs that retain_grad() was called on.
+  void observe_gradients(variable_list& grads, bool create_graph);
   // Whether hooks or retain_grad see the gradients this node receives.
   bool gradients_observed() const { return extras_ && (!extras_->hooks.empty() || !extras_->retained.empty()); }
   // retain_grad() on a non-leaf output: the engine writes its gradient to that tensor.
   void set_retained(uint32_t output_nr, TensorImpl* impl);
   void clear_retained(uint32_t output_nr, TensorImpl* impl);
-  void store_retained_grads(const variable_list& grads, bool create_graph);
 
   // Anomaly mode: the forward op chain recorded when this node was created.
   const std::string* anomaly_trace() const { return extras_ ? extras_->anomaly_trace.get() : nullptr; }
@@ -250,6 +249,7 @@ struct Node : detail::RefCounted, detail::PoolAllocated {
   struct RetainedEntry {
     uint32_t output_nr;
     TensorImpl* impl;
+    unsigned first_later_hook;  // the handle of the first hook registered after retain_grad()
   };
   // What few nodes have, kept out of line so that every node is 48 bytes smaller
   // (a 100,000-op graph is mostly nodes, and is walked three times: discovery,

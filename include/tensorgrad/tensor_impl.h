@@ -66,6 +66,9 @@ struct TensorImpl final : detail::RefCounted, detail::PoolAllocated {
   int64_t numel = 1;
   ScalarType dtype = kFloat;
   bool is_contiguous = true;
+  // Made by a view op (transpose, slice, select...): see Note [In-place on views
+  // of tensors without grad] in ops/inplace.cpp.
+  bool is_view = false;
   // Null unless the tensor requires grad, has a grad_fn or a gradient (lazy: plain
   // tensors pay nothing for autograd).
   std::unique_ptr<autograd::AutogradMeta> autograd_meta;

@@ -413,13 +413,12 @@ class GraphTask {
     Node* fn = t.node;
     variable_list inputs = std::move(t.buffer);
     inputs.resize(fn->num_inputs());
-    if (fn->has_tensor_hooks()) fn->call_tensor_hooks(inputs);
+    if (fn->gradients_observed()) fn->observe_gradients(inputs, create_graph_);
     for (uint32_t c = t.first_capture; c != kNoCapture; c = captures_[c].next) {
       Tensor g = inputs[captures_[c].input_nr];
       if (fn->is_accumulate_grad()) g = AccumulateGrad::call_leaf_hooks(static_cast<AccumulateGrad*>(fn)->variable, g);
       captured_[captures_[c].result] = std::move(g);
     }
-    fn->store_retained_grads(inputs, create_graph_);
     if (!t.execute) return;
 
     const bool has_gradient = any_defined(inputs);

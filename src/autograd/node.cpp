@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <limits>
 
 #include "autograd/autograd_meta.h"
 #include "tensorgrad/ops.h"
@@ -111,36 +112,44 @@ Tensor hook_result(const Tensor& grad, Tensor result) {
   return result;
 }
 
-void Node::call_tensor_hooks(variable_list& grads) {
+// libtorch 1.13's order: retain_grad() adds a hook of its own to the tensor's, so
+// the gradient it keeps is the one the hooks registered before it made; hooks
+// registered after it change only the gradient passed on.
+void Node::observe_gradients(variable_list& grads, bool create_graph) {
   if (!extras_) return;
+  const std::vector<RetainedEntry>& retained = extras_->retained;
+  std::vector<char> stored(retained.size(), 0);
+  // Stores the gradients retained before the hook of handle `next_hook` was added.
+  auto store_retained = [&](unsigned next_hook) {
+    for (size_t i = 0; i < retained.size(); ++i) {
+      const RetainedEntry& r = retained[i];
+      if (stored[i] || r.first_later_hook > next_hook) continue;
+      stored[i] = 1;
+      if (r.output_nr >= grads.size() || !grads[r.output_nr].defined()) continue;
+      AutogradMeta& m = AutogradMeta::get_or_create(r.impl);
+      AutoGradMode mode(create_graph);
+      m.grad = m.grad.defined() ? m.grad + grads[r.output_nr] : grads[r.output_nr].clone();
+    }
+  };
   for (HookEntry& h : extras_->hooks) {
+    store_retained(h.handle);
     if (h.output_nr >= grads.size() || !grads[h.output_nr].defined()) continue;
     grads[h.output_nr] = hook_result(grads[h.output_nr], h.fn(grads[h.output_nr]));
   }
+  store_retained(std::numeric_limits<unsigned>::max());
 }
 
 void Node::set_retained(uint32_t output_nr, TensorImpl* impl) {
   Extras& x = extras();
   for (auto& r : x.retained)
     if (r.impl == impl) return;
-  x.retained.push_back({output_nr, impl});
+  x.retained.push_back({output_nr, impl, x.next_hook_handle});
 }
 
 void Node::clear_retained(uint32_t output_nr, TensorImpl* impl) {
   if (extras_)
     std::erase_if(extras_->retained,
                   [&](const RetainedEntry& r) { return r.output_nr == output_nr && r.impl == impl; });
-}
-
-void Node::store_retained_grads(const variable_list& grads, bool create_graph) {
-  if (!extras_) return;
-  for (auto& r : extras_->retained) {
-    if (r.output_nr >= grads.size() || !grads[r.output_nr].defined()) continue;
-    AutogradMeta& m = AutogradMeta::get_or_create(r.impl);
-    const Tensor& g = grads[r.output_nr];
-    AutoGradMode mode(create_graph);
-    m.grad = m.grad.defined() ? m.grad + g : g.clone();
-  }
 }
 
 }  // namespace tg::autograd

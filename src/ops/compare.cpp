@@ -146,7 +146,6 @@ Tensor minimum(const Tensor& a, const Tensor& b) { return extremum<false>(a, b, 
 // ---- whole-tensor comparisons ------------------------------------------------------------------
 bool equal(const Tensor& a, const Tensor& b) {
   if (!a.sizes().equals(b.sizes())) return false;
-  if (a.dtype() != b.dtype()) return false;
   const Tensor e = contiguous_raw(eq(a, b));
   const bool* p = e.data_ptr<bool>();
   for (int64_t i = 0; i < e.numel(); ++i)

@@ -267,6 +267,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool) const {
   TG_CHECK(shape.ref().equals(sizes()), "output with shape ", sizes(), " doesn't match the broadcast shape ",
            shape.ref());
   const bool record = autograd::needs_record(*this, src);
+  if (record) ops::check_view_may_record(*this);
   ops::bump_version(*this);
   // libtorch refuses a source that overlaps self; its values are copied first here,
   // as the binary in-place ops' operands are (a.copy_(a.t()) is a's transpose).

@@ -33,6 +33,21 @@ void check_inplace(const Tensor& self, SelfOverlap overlap) {
   }
 }
 
+// Note [In-place on views of tensors without grad]: an in-place op that records a
+// node on a view of a tensor that does not require grad (`z = zeros({3}); z[0] =
+// x.sum()`) gives the view a history; libtorch's CopySlices gives one to the base
+// too, so that z requires grad and x's gradient flows through it. tensorgrad has
+// no CopySlices, and the base kept no history: the gradient through z was silently
+// lost. The op is refused instead, as on a view of a tensor that requires grad
+// (check_inplace).
+void check_view_may_record(const Tensor& self) {
+  if (!self.unsafeGetTensorImpl()->is_view) return;
+  throw NotImplementedError(
+      "tensorgrad does not support writing a value that requires grad into a view of a tensor (libtorch's "
+      "CopySlices would make the whole tensor require grad); build the tensor out of place instead, e.g. with "
+      "tg::cat, tg::stack or tg::where");
+}
+
 // Note [In-place with autograd]: `result` was computed out of place from self's
 // old value; self takes its values and its place in the graph.
 //
@@ -43,10 +58,12 @@ void check_inplace(const Tensor& self, SelfOverlap overlap) {
 // (gradient_edge), instead of sending its gradient down the old history. Views of
 // a tensor that did not require grad carry no autograd state and are not caught.
 void commit_inplace(const Tensor& self, const Tensor& result) {
+  const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result);
+  if (m && m->grad_fn) check_view_may_record(self);
   bump_version(self);
   copy_raw(self, result);
   if (needs_tangent(result)) set_tangent(self, result, [](const Tensor& t) { return t; });
-  if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result); m && m->grad_fn) {
+  if (m && m->grad_fn) {
     ++self.unsafeGetTensorImpl()->storage->history_version;
     autograd::AutogradMeta& sm = autograd::AutogradMeta::get_or_create(self.unsafeGetTensorImpl());
     if (sm.retains_grad && sm.grad_fn) sm.grad_fn->clear_retained(sm.output_nr, self.unsafeGetTensorImpl());

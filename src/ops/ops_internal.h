@@ -84,6 +84,9 @@ Tensor unaliased(const Tensor& self, const Tensor& other);
 // Bumps self's version counter: after the op has saved its inputs, so that a
 // saved input which is self is seen as modified (as in libtorch).
 inline void bump_version(const Tensor& self) { ++self.unsafeGetTensorImpl()->storage->version; }
+// Refuses to give a view a history of its own (Note [In-place on views of tensors
+// without grad]); called by an in-place op about to record on self.
+void check_view_may_record(const Tensor& self);
 // Makes self's history that of `result` (an out-of-place result computed for an
 // in-place op) and writes result's values into self.
 void commit_inplace(const Tensor& self, const Tensor& result);

@@ -179,6 +179,7 @@ Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
 
 Tensor gelu(const Tensor& a, const std::string& approximate) {
   TG_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
+  TG_CHECK_TYPE(a.is_floating_point(), "\"GeluKernelImpl\" not implemented for '", a.dtype(), "'");
   if (approximate == "none") {
     Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
       using T = decltype(x);

@@ -11,7 +11,9 @@ namespace {
 using namespace ops;
 
 Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
-  return alias(base, sizes, strides, offset);
+  Tensor view = alias(base, sizes, strides, offset);
+  view.unsafeGetTensorImpl()->is_view = true;
+  return view;
 }
 
 // Records a view op: `backward` maps the view's gradient to the base's. Returns

@@ -50,8 +50,8 @@ CommandSpec graph_spec() {
   spec.options = {
       {.name = "model", .value_name = "NAME", .help = "the model to draw", .kind = K::kChoice,
        .choices = model_names(), .default_value = "mlp"},
-      {.name = "out", .value_name = "FILE", .help = "the picture: a path ending in .svg (or in .dot for the text only)",
-       .required = true},
+      {.name = "out", .value_name = "FILE",
+       .help = "the picture: a path ending in .svg (or in .dot for the text only)", .required = true},
       {.name = "batch-size", .value_name = "N", .help = "images in the batch", .kind = K::kInteger,
        .min_integer = 1, .default_value = "8"},
   };

@@ -350,3 +350,44 @@ TEST(Regressions, EqualComparesValuesAcrossDtypes) {
   EXPECT_FALSE(equal(tensor({1.5f}), tensor({int64_t{1}})));
   EXPECT_FALSE(equal(tensor({0.1f}), tensor({0.1}, kDouble)));
 }
+
+// A view taken before its base took a history through an in-place op stayed a
+// constant (or kept the base's old history): after z.copy_(x * 3), v = a view of z
+// taken before gave (v.sum() + x.sum()).backward() x.grad [1, 1, 1], where
+// libtorch's rebuilt view gives [4, 4, 1]. Autograd now refuses such a view.
+TEST(Regressions, AViewTakenBeforeItsBaseTookAHistoryIsRefused) {
+  const char* stale = "a view is used in autograd after its base was modified by an in-place operation";
+  const Tensor x = tensor({1.0f, 2.0f, 3.0f}, TensorOptions().requires_grad(true));
+  const Tensor z = zeros({3});
+  const Tensor v = z.narrow(0, 0, 2);
+  z.copy_(x * 3);
+  EXPECT_THROW_MSG(v.sum() + x.sum(), stale);
+  {
+    NoGradGuard no_grad;
+    EXPECT_TENSOR(v * 1, {2}, {3, 6});
+  }
+  (z.narrow(0, 0, 2).sum() + x.sum()).backward();
+  EXPECT_TENSOR(x.grad(), {3}, {4, 4, 1});
+  // A view of a tensor that requires grad, when the tensor takes a new history.
+  const Tensor y = x * 2;
+  const Tensor w = y.narrow(0, 0, 2);
+  y.copy_(x * 5);
+  EXPECT_THROW_MSG(w.sum().backward(), stale);
+  const Tensor t = x * 2;
+  const Tensor u = t.narrow(0, 1, 2);
+  t.fill_(1);
+  EXPECT_THROW_MSG(u.sum().backward(), stale);
+}
+
+// The engine summed a second gradient in place into the first when it held the
+// only reference, also when the first was expanded (sum's gradient): every
+// element shares one float, so x.sum() + (x * 3).narrow(0, 0, 2).sum() gave
+// x.grad [7, 7, 7]. Found by the internal-overlap check of in-place ops.
+TEST(Regressions, GradientsMeetingAnExpandedGradientAreSummedOutOfPlace) {
+  const Tensor x = tensor({1.0f, 2.0f, 3.0f}, TensorOptions().requires_grad(true));
+  (x.sum() + (x * 3).narrow(0, 0, 2).sum()).backward();
+  EXPECT_TENSOR(x.grad(), {3}, {4, 4, 1});
+  const Tensor y = tensor({1.0, 2.0}, TensorOptions().dtype(kDouble).requires_grad(true));
+  ((y * 2).sum() + y.mean() + (y * y).sum()).backward();
+  EXPECT_TENSOR(y.grad(), {2}, {4.5, 6.5});
+}

@@ -66,9 +66,11 @@ struct TensorImpl final : detail::RefCounted, detail::PoolAllocated {
   int64_t numel = 1;
   ScalarType dtype = kFloat;
   bool is_contiguous = true;
-  // Made by a view op (transpose, slice, select...): see Note [In-place on views
-  // of tensors without grad] in ops/inplace.cpp.
+  // Made by a view op (transpose, slice, select...), when the storage's
+  // history_version was view_history_version: see Note [In-place on views of
+  // tensors without grad] and Note [Views of a rebased tensor] in ops/inplace.cpp.
   bool is_view = false;
+  uint32_t view_history_version = 0;
   // Null unless the tensor requires grad, has a grad_fn or a gradient (lazy: plain
   // tensors pay nothing for autograd).
   std::unique_ptr<autograd::AutogradMeta> autograd_meta;

@@ -27,14 +27,18 @@ intrusive_ptr<Node> grad_accumulator(const Tensor& leaf) {
   return acc;
 }
 
+void throw_stale_view() {
+  throw NotImplementedError(
+      "a view is used in autograd after its base was modified by an in-place operation that recorded a new "
+      "history; libtorch rebuilds the view's history (CopySlices), tensorgrad does not: take the view again "
+      "after the in-place operation");
+}
+
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* m = AutogradMeta::find(t);
   if (!m) return Edge();
   if (m->is_view && m->base_history_version != t.unsafeGetTensorImpl()->storage->history_version) [[unlikely]]
-    throw NotImplementedError(
-        "a view is used in autograd after its base was modified by an in-place operation that recorded a new "
-        "history; libtorch rebuilds the view's history (CopySlices), tensorgrad does not: take the view again "
-        "after the in-place operation");
+    throw_stale_view();
   if (m->grad_fn) return Edge(m->grad_fn, m->output_nr);
   if (m->requires_grad) return Edge(grad_accumulator(t), 0);
   return Edge();

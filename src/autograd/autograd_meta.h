@@ -62,10 +62,23 @@ inline constinit thread_local int enabled_tapes = 0;
 inline constinit thread_local uint64_t forward_ad_level = 0;
 }  // namespace detail
 
+[[noreturn]] void throw_stale_view();
+// Whether a node recorded on t must have an edge to it. A view taken before its
+// base took a history through an in-place op is refused (Note [Views of a rebased
+// tensor] in ops/inplace.cpp): it would be a constant, where libtorch's takes the
+// new history.
+inline bool records_through(const Tensor& t) {
+  if (requires_grad(t)) return true;
+  const TensorImpl* impl = t.unsafeGetTensorImpl();
+  if (impl && impl->is_view && impl->view_history_version != impl->storage->history_version) [[unlikely]]
+    throw_stale_view();
+  return false;
+}
+
 // Whether an op on these inputs must record a node.
 template <class... Ts>
 inline bool needs_record(const Ts&... ts) {
-  return GradMode::is_enabled() && (requires_grad(ts) || ...);
+  return GradMode::is_enabled() && (records_through(ts) || ...);
 }
 
 // The edge a gradient for `t` flows into: its grad_fn, its leaf accumulator, or

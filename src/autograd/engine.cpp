@@ -397,9 +397,13 @@ class GraphTask {
       if (!slot.defined()) {
         slot = std::move(grad);
       } else if (!create_graph_ && slot.use_count() == 1 && slot.unsafeGetTensorImpl()->storage.use_count() == 1 &&
-                 !requires_grad(slot) && slot.sizes().equals(grad.sizes())) {
+                 !requires_grad(slot) && slot.sizes().equals(grad.sizes()) &&
+                 ops::is_non_overlapping_and_dense(slot)) {
+        // The buffer is ours alone: sum in place, unless it is expanded (sum's
+        // gradient), whose elements share memory: x.sum() + (x * 3).narrow(0, 0, 2)
+        // .sum() summed [3, 3, 0] into one float and gave x.grad [7, 7, 7], not [4, 4, 1].
         AutoGradMode no_grad(false);
-        slot.add_(grad);  // the buffer is ours alone: sum in place
+        slot.add_(grad);
       } else {
         AutoGradMode mode(create_graph_);
         slot = slot + grad;

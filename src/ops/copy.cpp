@@ -246,6 +246,7 @@ Tensor& fill_recording(const Tensor& self, const Scalar& value, const char* node
   ops::fill_raw(self, value);
   if (ops::needs_tangent(self)) ops::set_tangent_from(self, [&self] { return zeros_like(self); });
   if (autograd::requires_grad(self) && GradMode::is_enabled()) {
+    ++self.unsafeGetTensorImpl()->storage->history_version;  // Note [Views of a rebased tensor]
     auto node = autograd::make_node(node_name, [](Node&, const Tensor& g) -> variable_list {
       return {zeros_like(g)};
     }, self);
@@ -274,6 +275,7 @@ Tensor& Tensor::copy_(const Tensor& src, bool) const {
   ops::copy_raw(*this, ops::unaliased(*this, src));
   if (ops::needs_tangent(*this, src)) ops::set_tangent_from(*this, [&] { return ops::tangent_of(src); });
   if (record) {
+    ++unsafeGetTensorImpl()->storage->history_version;  // Note [Views of a rebased tensor]
     auto node = autograd::make_node("CopyBackwards", [](Node&, const Tensor& g) -> variable_list {
       return {zeros_like(g), g};
     }, *this, src);

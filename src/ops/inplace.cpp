@@ -55,10 +55,10 @@ void check_view_may_record(const Tensor& self) {
 // has the history of self's old value, and libtorch would rebuild it from self's
 // new one. tensorgrad does not: the op bumps the storage's history_version, and a
 // view whose base_history_version differs raises when autograd uses it
-// (gradient_edge), instead of sending its gradient down the old history. Views of
-// a tensor that did not require grad carry no autograd state and are not caught:
-// one taken before the op stays a constant, where libtorch's would take the new
-// history.
+// (gradient_edge), instead of sending its gradient down the old history. A view of
+// a tensor that did not require grad has no autograd state, but remembers the
+// history_version it was taken at: an op recording on it afterwards raises
+// (records_through), where the view would otherwise be a constant.
 void commit_inplace(const Tensor& self, const Tensor& result) {
   const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result);
   if (m && m->grad_fn) check_view_may_record(self);

@@ -12,7 +12,9 @@ using namespace ops;
 
 Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int64_t offset) {
   Tensor view = alias(base, sizes, strides, offset);
-  view.unsafeGetTensorImpl()->is_view = true;
+  TensorImpl* impl = view.unsafeGetTensorImpl();
+  impl->is_view = true;
+  impl->view_history_version = impl->storage->history_version;
   return view;
 }
 

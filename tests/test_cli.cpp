@@ -461,21 +461,23 @@ TEST(CliModels, EvaluateModelCountsEveryBatch) {
   EXPECT_TRUE(GradMode::is_enabled());
 }
 
-// Writes a test split of `count` 28x28 images, image i holding pixel value 50 * i
+// Writes a split of `count` 28x28 images, image i holding pixel value 50 * i
 // everywhere, with labels 4, 5, 6... (the IDX format: big-endian magic and sizes).
-void write_test_split(const std::filesystem::path& dir, uint32_t count = 3) {
+void write_split(const std::filesystem::path& dir, const std::string& prefix, uint32_t count) {
   auto header = [](std::ofstream& out, std::vector<uint32_t> fields) {
     for (uint32_t v : fields)
       for (int shift = 24; shift >= 0; shift -= 8) out.put(static_cast<char>((v >> shift) & 0xff));
   };
   std::filesystem::create_directories(dir);
-  std::ofstream images(dir / "t10k-images-idx3-ubyte", std::ios::binary);
+  std::ofstream images(dir / (prefix + "-images-idx3-ubyte"), std::ios::binary);
   header(images, {0x803, count, 28, 28});
   for (uint32_t i = 0; i < count; ++i) images << std::string(28 * 28, static_cast<char>(50 * i));
-  std::ofstream labels(dir / "t10k-labels-idx1-ubyte", std::ios::binary);
+  std::ofstream labels(dir / (prefix + "-labels-idx1-ubyte"), std::ios::binary);
   header(labels, {0x801, count});
   for (uint32_t i = 0; i < count; ++i) labels.put(static_cast<char>(4 + i));
 }
+
+void write_test_split(const std::filesystem::path& dir, uint32_t count = 3) { write_split(dir, "t10k", count); }
 
 TEST(CliData, SplitBatchesAreStandardisedWithTheTrainingSetsStatistics) {
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "tg_cli_split";
@@ -501,6 +503,26 @@ TEST(CliData, AnEmptySplitIsRefused) {
   EXPECT_THROW_MSG(load_split(dir.string(), /*train=*/false, std::nullopt),
                    tg::detail::str("the test set in '", dir.string(), "' holds no images"));
   std::filesystem::remove_all(dir);
+}
+
+// An output directory that cannot take the results stops the run before it
+// trains (it was found after the first epoch). metrics.csv.tmp being a directory
+// makes the write fail even for root.
+TEST(CliData, AnUnwritableOutputDirectoryIsFoundBeforeTraining) {
+  const std::filesystem::path root = std::filesystem::path(::testing::TempDir()) / "tg_cli_unwritable";
+  std::filesystem::remove_all(root);
+  write_split(root / "data", "train", 3);
+  write_test_split(root / "data");
+  std::filesystem::create_directories(root / "out" / "metrics.csv.tmp");
+  const CliRun r = run({"train", "--data", (root / "data").string(), "--out", (root / "out").string(), "--epochs",
+                        "1", "--batch-size", "2", "--threads", "1"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err.rfind("tensorgrad train: error: cannot write '" + (root / "out" / "metrics.csv.tmp").string() + "'",
+                        0),
+            0u)
+      << r.err;
+  EXPECT_EQ(r.out, "");
+  std::filesystem::remove_all(root);
 }
 
 // ---- graph ---------------------------------------------------------------------------------------

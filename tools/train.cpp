@@ -117,6 +117,9 @@ std::vector<EpochMetrics> train(const TrainOptions& options, const Console& cons
   const Split test_split = load_split(options.data, false, options.limit);
   std::filesystem::create_directories(options.out);
   const std::filesystem::path dir(options.out);
+  // The header alone, now: a directory that cannot take the results is found
+  // before the training, not after its first epoch.
+  write_text_file((dir / "metrics.csv").string(), metrics_csv({}));
 
   manual_seed(options.seed);
   nn::Sequential model = make_model(options.model);

@@ -35,8 +35,6 @@ struct AutogradMeta : tg::detail::PoolAllocated {
   // them must be refused (Note [In-place on views]).
   bool is_view = false;
   bool base_is_leaf = false;
-  // Views: the storage's history_version when the view was taken.
-  uint32_t base_history_version = 0;
   // Forward-mode AD: the tangent carried with this tensor's value, valid inside
   // the forward-AD level fw_level (Note [Forward-mode AD] in forward_ad.cpp).
   Tensor fw_grad;

@@ -53,12 +53,11 @@ void check_view_may_record(const Tensor& self) {
 //
 // Note [Views of a rebased tensor]: a view taken of self before such an op still
 // has the history of self's old value, and libtorch would rebuild it from self's
-// new one. tensorgrad does not: the op bumps the storage's history_version, and a
-// view whose base_history_version differs raises when autograd uses it
-// (gradient_edge), instead of sending its gradient down the old history. A view of
-// a tensor that did not require grad has no autograd state, but remembers the
-// history_version it was taken at: an op recording on it afterwards raises
-// (records_through), where the view would otherwise be a constant.
+// new one. tensorgrad does not. Every view remembers the storage's
+// history_version it was taken at (TensorImpl::view_history_version) and the op
+// bumps the storage's: a stale view raises when autograd uses it, instead of
+// sending its gradient down the old history (gradient_edge) or being taken for a
+// constant when its base did not require grad (records_through).
 void commit_inplace(const Tensor& self, const Tensor& result) {
   const autograd::AutogradMeta* m = autograd::AutogradMeta::find(result);
   if (m && m->grad_fn) check_view_may_record(self);

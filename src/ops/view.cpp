@@ -74,7 +74,6 @@ void mark_view(const Tensor& view, const Tensor& base) {
   const autograd::AutogradMeta* bm = autograd::AutogradMeta::find(base);
   m.is_view = true;
   m.base_is_leaf = bm && (bm->base_is_leaf || (bm->requires_grad && !bm->grad_fn));
-  m.base_history_version = view.unsafeGetTensorImpl()->storage->history_version;
 }
 }  // namespace ops
 

@@ -78,9 +78,23 @@ TEST(Backward, NonScalarNeedsGradient) {
   EXPECT_TENSOR(x.grad(), {2, 2}, {1, 1, 1, 1});
 }
 
-TEST(Backward, GradientShapeMustMatch) {
+// As libtorch's C++ backward (validate_outputs on the roots): a gradient that
+// broadcasts to the output is summed down to it and cast to its dtype; another
+// shape raises.
+TEST(Backward, RootGradientIsConformedToTheOutput) {
   Tensor x = ones({2}, requires_grad());
-  EXPECT_THROW_MSG((x * 2).backward(ones({3})), "Mismatch in shape: grad_output[0] has a shape of [3]");
+  EXPECT_THROW_MSG((x * 2).backward(ones({3})),
+                   "invalid gradient at index 0 - got [3] but expected shape compatible with [2]");
+  (x * 2).backward(ones({3, 2}));
+  EXPECT_TENSOR(x.grad(), {2}, {6, 6});
+  Tensor d = ones({2}, dtype(kDouble).requires_grad(true));
+  Tensor y = d * 2;
+  y.retain_grad();
+  y.backward(full({2}, 0.5f));
+  EXPECT_EQ(y.grad().dtype(), kDouble);
+  EXPECT_EQ(d.grad().dtype(), kDouble);
+  EXPECT_TENSOR(d.grad(), {2}, {1, 1});
+  EXPECT_EQ(ag::grad({d * 3}, {d}, {ones({2}, dtype(kFloat))})[0].dtype(), kDouble);
 }
 
 TEST(Backward, NoGradFnRaises) {
@@ -741,6 +755,7 @@ TEST(Graph, APassInsideAHookOfAnotherSharesItsNodes) {
   Tensor inner_grad;
   Tensor u = y * 3;
   u.register_hook([&](Tensor g) {
+    AutoGradMode enable_grad(true);  // hooks run in the pass's grad mode: off, as in libtorch
     inner_grad = ag::grad({(y * y).sum()}, {x}, {}, /*retain_graph=*/true)[0];
     return g;
   });
@@ -757,6 +772,7 @@ TEST(Graph, PassesInsideAHookAfterALargeOneFindTheirNodes) {
   std::vector<double> inner;
   Tensor u = x * 2;
   u.register_hook([&](Tensor g) {
+    AutoGradMode enable_grad(true);
     for (int64_t length : {5000, 3, 5000, 1}) {
       Tensor z = x;
       for (int64_t i = 0; i < length; ++i) z = z * (i % 2 == 0 ? 1.25 : 0.75);

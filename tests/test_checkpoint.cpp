@@ -134,3 +134,54 @@ TEST(Checkpoint, InputModifiedInPlaceRaises) {
   EXPECT_THROW_MSG(y.backward(), "one of the variables needed for gradient computation has been modified by an "
                                  "inplace operation");
 }
+
+// The segment's backward stops where the segment ends: it used to run the
+// nodes behind the segment's inputs that led to another of its edges, so a
+// tensor reached both through an input's history and directly got its gradient
+// twice, a checkpoint behind another one ran twice (and raised), and hooks behind
+// the segment ran twice.
+TEST(Checkpoint, ATensorReachedThroughAnInputsHistoryAndDirectlyGetsItsGradientOnce) {
+  Tensor x = tensor({1.0, 2.0}, dtype(kDouble).requires_grad(true));
+  Tensor h = x * 2;
+  ag::checkpoint([&](const Tensor& hh) { return hh * x; }, h).sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {4, 8});  // d(2x * x)/dx = 4x
+  Tensor h2 = x * 2;
+  EXPECT_TENSOR(ag::grad({ag::checkpoint([&](const Tensor& hh) { return hh * x; }, h2).sum()}, {x})[0], {2}, {4, 8});
+}
+
+TEST(Checkpoint, TwoCheckpointsSharingAWeight) {
+  Tensor x = tensor({1.0, 2.0}, dtype(kDouble).requires_grad(true));
+  Tensor w = tensor({0.5, -1.0}, dtype(kDouble).requires_grad(true));
+  auto block = [&](const Tensor& v) { return (v * w).tanh(); };
+  block(block(x)).sum().backward();
+  const Tensor plain_w = w.grad().clone(), plain_x = x.grad().clone();
+  w.mutable_grad() = Tensor();
+  x.mutable_grad() = Tensor();
+  ag::checkpoint(block, ag::checkpoint(block, x)).sum().backward();
+  EXPECT_TRUE(allclose(w.grad(), plain_w, 1e-12, 1e-12)) << w.grad() << plain_w;
+  EXPECT_TRUE(allclose(x.grad(), plain_x, 1e-12, 1e-12)) << x.grad() << plain_x;
+  EXPECT_NEAR(w.grad()[0].item<double>(), 0.81130, 1e-4);  // PyTorch 1.13's torch.utils.checkpoint
+}
+
+TEST(Checkpoint, HooksBehindTheSegmentRunOnce) {
+  Tensor x = tensor({1.0, 2.0}, dtype(kDouble).requires_grad(true));
+  Tensor h = x * 2;
+  h.retain_grad();
+  int input_hook_calls = 0;
+  h.register_hook([&](const Tensor&) { ++input_hook_calls; });
+  ag::checkpoint([](const Tensor& v) { return v * v; }, h).sum().backward();
+  EXPECT_EQ(input_hook_calls, 1);
+  EXPECT_TENSOR(h.grad(), {2}, {4, 8});
+  EXPECT_TENSOR(x.grad(), {2}, {8, 16});
+
+  Tensor w = tensor({1.0, 2.0}, dtype(kDouble).requires_grad(true));
+  int weight_hook_calls = 0;
+  w.register_hook([&](const Tensor& g) {
+    ++weight_hook_calls;
+    return g * 10;
+  });
+  Tensor v = tensor({3.0, 4.0}, dtype(kDouble).requires_grad(true));
+  ag::checkpoint([&](const Tensor& in) { return in * w; }, v).sum().backward();
+  EXPECT_EQ(weight_hook_calls, 1);
+  EXPECT_TENSOR(w.grad(), {2}, {30, 40});
+}

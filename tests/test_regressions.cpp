@@ -3,6 +3,7 @@
 // stays fixed. Expected values are libtorch 1.13's.
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -390,4 +391,112 @@ TEST(Regressions, GradientsMeetingAnExpandedGradientAreSummedOutOfPlace) {
   const Tensor y = tensor({1.0, 2.0}, TensorOptions().dtype(kDouble).requires_grad(true));
   ((y * 2).sum() + y.mean() + (y * y).sum()).backward();
   EXPECT_TENSOR(y.grad(), {2}, {4.5, 6.5});
+}
+
+// autograd::grad returns the gradient as it reaches the input, before the input's
+// own hooks run (libtorch 1.13: [2, 4, 6], not [20, 40, 60]); a hook behind the
+// input still changes what flows through it.
+TEST(Regressions, GradCapturesBeforeTheInputsHooks) {
+  Tensor x = tensor({1.0, 2.0, 3.0}, dtype(kDouble).requires_grad(true));
+  x.register_hook([](const Tensor& g) { return g * 10; });
+  EXPECT_TENSOR(autograd::grad({(x * x).sum()}, {x})[0], {3}, {2, 4, 6});
+  Tensor h = x * 1;
+  h.register_hook([](const Tensor& g) { return g * 10; });
+  EXPECT_TENSOR(autograd::grad({(h * h).sum()}, {h})[0], {3}, {2, 4, 6});
+  EXPECT_TENSOR(autograd::grad({(h * h).sum()}, {x})[0], {3}, {20, 40, 60});
+}
+
+// Hooks ran with grad mode on during a plain backward: what they computed
+// recorded a graph, and an in-place update of a parameter inside one raised.
+TEST(Regressions, HooksRunInTheGradModeOfThePass) {
+  Tensor w = tensor({1.0, 2.0}, dtype(kDouble).requires_grad(true));
+  Tensor x = tensor({3.0, 4.0}, dtype(kDouble).requires_grad(true));
+  Tensor y = x * 2;
+  std::vector<bool> modes;
+  y.register_hook([&](const Tensor& g) {
+    modes.push_back(GradMode::is_enabled());
+    if (!GradMode::is_enabled()) w.add_(g);
+  });
+  y.sum().backward(Tensor(), /*retain_graph=*/true);
+  EXPECT_TENSOR(w, {2}, {2, 3});
+  autograd::grad({y.sum()}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  EXPECT_EQ(modes, (std::vector<bool>{false, true}));
+}
+
+// A leaf whose requires_grad was turned off between the forward and the backward
+// takes no gradient, as in libtorch.
+TEST(Regressions, ALeafThatStoppedRequiringGradTakesNoGradient) {
+  Tensor x = tensor({1.0, 2.0}, dtype(kDouble).requires_grad(true));
+  Tensor y = (x * x).sum();
+  x.requires_grad_(false);
+  y.backward();
+  EXPECT_FALSE(x.grad().defined());
+  // The same through a linear layer, whose weight gradient a GEMM adds into .grad.
+  nn::Linear fc(3, 2);
+  fc->forward(ones({4, 3})).sum().backward();
+  const Tensor before = fc->weight.grad().clone();
+  Tensor loss = fc->forward(ones({4, 3})).sum();
+  fc->weight.requires_grad_(false);
+  loss.backward();
+  EXPECT_TRUE(equal(fc->weight.grad(), before));
+}
+
+// A gradient taken with create_graph through relu, leaky_relu or max_pool2d alone
+// did not require grad (their backward was built from a mask), so differentiating
+// it raised; libtorch's has an edge to the input whose gradient is 0. The same for
+// the third derivative of x.pow(2).
+TEST(Regressions, PiecewiseLinearGradientsStayDifferentiable) {
+  const Tensor x0 = tensor({{-1.0, 2.0, 0.5, 3.0}, {1.5, -2.0, 0.25, 4.0}}, dtype(kDouble));
+  const std::vector<std::function<Tensor(const Tensor&)>> fns = {
+      [](const Tensor& x) { return relu(x); },
+      [](const Tensor& x) { return leaky_relu(x, 0.1); },
+      [](const Tensor& x) { return nn::functional::max_pool2d(x.view({1, 1, 2, 4}), nn::functional::MaxPool2dFuncOptions(2)); },
+  };
+  for (const auto& fn : fns) {
+    Tensor x = x0.clone().requires_grad_(true);
+    Tensor g = autograd::grad({fn(x).sum()}, {x}, {}, {}, /*create_graph=*/true)[0];
+    ASSERT_TRUE(g.requires_grad());
+    EXPECT_TENSOR(autograd::grad({(g * g).sum()}, {x})[0], {2, 4}, {0, 0, 0, 0, 0, 0, 0, 0});
+  }
+  Tensor x = tensor({1.0, -2.0}, dtype(kDouble).requires_grad(true));
+  Tensor d1 = autograd::grad({x.pow(2).sum()}, {x}, {}, {}, true)[0];
+  Tensor d2 = autograd::grad({d1.sum()}, {x}, {}, {}, true)[0];
+  EXPECT_TENSOR(d2, {2}, {2, 2});
+  ASSERT_TRUE(d2.requires_grad());
+  EXPECT_TENSOR(autograd::grad({d2.sum()}, {x})[0], {2}, {0, 0});
+}
+
+// The target gradient of binary_cross_entropy_with_logits with pos_weight, under
+// create_graph, was built of min and |x|, whose derivatives at x = 0 gave
+// d2/dx dt = -3, not -sigmoid(0) - 2 sigmoid(0) = -1.5.
+TEST(Regressions, BceWithLogitsTargetGradientIsSmoothAtZero) {
+  Tensor x = tensor({0.0, 0.5}, dtype(kDouble).requires_grad(true));
+  Tensor t = tensor({0.3, 0.3}, dtype(kDouble).requires_grad(true));
+  const Tensor pos_weight = tensor({2.0, 2.0}, dtype(kDouble));
+  namespace F = nn::functional;
+  Tensor loss = F::binary_cross_entropy_with_logits(
+      x, t, F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pos_weight).reduction(kSum));
+  Tensor gt = autograd::grad({loss}, {t}, {}, {}, true)[0];
+  EXPECT_TENSOR(gt, {2}, {0.6931471806, -0.02592301582});
+  EXPECT_TENSOR(autograd::grad({gt.sum()}, {x})[0], {2}, {-1.5, -1.3775406688});
+}
+
+// mse_loss promotes in the forward, but libtorch's backward refuses a target of
+// another dtype than the input (tensorgrad cast it and went on).
+TEST(Regressions, MseLossBackwardRefusesMixedDtypes) {
+  namespace F = nn::functional;
+  Tensor x = tensor({1.0f, 2.0f, 3.0f}, requires_grad());
+  EXPECT_THROW_MSG(F::mse_loss(x, tensor({1.0, 0.0, 2.0}, dtype(kDouble))).backward(),
+                   "Found dtype Double but expected Float");
+  Tensor d = tensor({1.0, 2.0, 3.0}, dtype(kDouble).requires_grad(true));
+  EXPECT_THROW_MSG(F::mse_loss(d, tensor({1, 0, 2})).backward(), "Found dtype Long but expected Double");
+  Tensor t = tensor({1.0, 0.0, 2.0}, dtype(kDouble).requires_grad(true));
+  EXPECT_THROW_MSG(F::mse_loss(tensor({1.0f, 2.0f, 3.0f}), t).backward(), "Found dtype Float but expected Double");
+}
+
+// flatten(1) of a 0-d tensor gave [1]; libtorch checks the dims first.
+TEST(Regressions, FlattenOfAScalarChecksItsDims) {
+  EXPECT_THROW_MSG(ones({}).flatten(1), "Dimension out of range (expected to be in range of [-1, 0], but got 1)");
+  EXPECT_THROW_MSG(nn::Flatten()->forward(ones({})), "Dimension out of range");
+  EXPECT_EQ(ones({}).flatten(0, -1).sizes().vec(), std::vector<int64_t>{1});
 }

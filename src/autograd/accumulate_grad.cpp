@@ -26,7 +26,9 @@ Tensor AccumulateGrad::call_leaf_hooks(const Tensor& leaf, Tensor grad) {
 
 variable_list AccumulateGrad::apply(variable_list&& grads) {
   Tensor g = call_leaf_hooks(variable, std::move(grads[0]));
-  if (!g.defined()) return {};
+  // A leaf whose requires_grad was turned off after the forward takes nothing, as
+  // in libtorch (its hooks still ran).
+  if (!g.defined() || !requires_grad(variable)) return {};
   AutogradMeta& m = AutogradMeta::get_or_create(variable.unsafeGetTensorImpl());
   std::lock_guard<std::mutex> lock(m.mutex);
   const bool create_graph = GradMode::is_enabled();

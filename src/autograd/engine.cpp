@@ -230,7 +230,9 @@ class GraphTask {
   }
 
   // Discovers every node reachable from the roots and counts its dependencies.
-  void discover(const std::vector<Edge>& roots) {
+  // The nodes of `stop_at` are reached but not walked past: their gradients are
+  // captured, and what lies behind them belongs to another pass.
+  void discover(const std::vector<Edge>& roots, const std::vector<Edge>& stop_at = {}) {
     std::vector<uint32_t>& stack = buffers_->stack;
     stack.clear();
     for (const Edge& r : roots) {
@@ -243,8 +245,10 @@ class GraphTask {
       Node* n = tasks_[idx].node;
       if (n->walk_hint_) n->prefetch_edges_of(n->walk_hint_);  // Note [Walk hints] in node.cpp
       tasks_[idx].first_child = static_cast<uint32_t>(child_tasks_.size());
+      const bool stop = !stop_at.empty() && std::any_of(stop_at.begin(), stop_at.end(),
+                                                        [n](const Edge& e) { return e.function.get() == n; });
       for (const Edge& e : n->next_edges()) {
-        if (!e.is_valid()) {
+        if (stop || !e.is_valid()) {
           child_tasks_.push_back(kNoTask);
           continue;
         }
@@ -329,7 +333,7 @@ class GraphTask {
     }
     const Tensor& leaf = static_cast<const AccumulateGrad&>(*tasks_[c].node).variable;
     AutogradMeta* m = AutogradMeta::find(leaf);
-    if (!m) return {};
+    if (!m || !m->requires_grad) return {};  // turned off after the forward: AccumulateGrad drops it
     std::unique_lock<std::mutex> lock(m->mutex);
     const Tensor& grad = m->grad;
     if (!m->leaf_hooks.empty() || !grad.defined() || requires_grad(grad) || grad.dtype() != kFloat ||
@@ -417,18 +421,17 @@ class GraphTask {
     Node* fn = t.node;
     variable_list inputs = std::move(t.buffer);
     inputs.resize(fn->num_inputs());
-    if (fn->gradients_observed()) fn->observe_gradients(inputs, create_graph_);
-    for (uint32_t c = t.first_capture; c != kNoCapture; c = captures_[c].next) {
-      Tensor g = inputs[captures_[c].input_nr];
-      if (fn->is_accumulate_grad()) g = AccumulateGrad::call_leaf_hooks(static_cast<AccumulateGrad*>(fn)->variable, g);
-      captured_[captures_[c].result] = std::move(g);
-    }
+    // As libtorch 1.13's engine: hooks and formulas run in the pass's grad mode,
+    // and autograd::grad captures a gradient before the hooks of its tensor run.
+    AutoGradMode mode(create_graph_);
+    for (uint32_t c = t.first_capture; c != kNoCapture; c = captures_[c].next)
+      captured_[captures_[c].result] = inputs[captures_[c].input_nr];
     if (!t.execute) return;
+    if (fn->gradients_observed()) fn->observe_gradients(inputs, create_graph_);
 
     const bool has_gradient = any_defined(inputs);
     variable_list outputs;
     if (has_gradient) {
-      AutoGradMode mode(create_graph_);
       RunningNodeScope running(this, &t);
       outputs = fn->apply(std::move(inputs));
     }
@@ -514,8 +517,14 @@ Roots make_roots(const variable_list& outputs, const variable_list& grad_outputs
       TG_CHECK(out.numel() == 1, messages::kImplicitScalar);
       g = ones_like(out);
     } else {
-      TG_CHECK(g.sizes().equals(out.sizes()), "Mismatch in shape: grad_output[", i, "] has a shape of ", g.sizes(),
-               " and output[", i, "] has a shape of ", out.sizes(), ".");
+      // libtorch's validate_outputs on the roots: a gradient that broadcasts to
+      // the output is summed down to it, and cast to its dtype.
+      if (!g.sizes().equals(out.sizes())) {
+        TG_CHECK(ops::is_expandable_to(out.sizes(), g.sizes()), "invalid gradient at index ", i, " - got ",
+                 g.sizes(), " but expected shape compatible with ", out.sizes());
+        g = ops::sum_to(g, out.sizes());
+      }
+      if (g.dtype() != out.dtype()) g = g.to(out.dtype());
     }
     r.edges.push_back(std::move(e));
     r.grads.push_back(std::move(g));
@@ -523,10 +532,12 @@ Roots make_roots(const variable_list& outputs, const variable_list& grad_outputs
   return r;
 }
 
-// Runs the graph from the roots, capturing the gradients that reach the targets.
-variable_list run_into_edges(Roots roots, const std::vector<Edge>& targets, bool keep_graph, bool create_graph) {
+// Runs the graph from the roots, capturing the gradients that reach the targets;
+// with `stop_at_targets`, nothing behind a target runs.
+variable_list run_into_edges(Roots roots, const std::vector<Edge>& targets, bool keep_graph, bool create_graph,
+                             bool stop_at_targets = false) {
   GraphTask task(keep_graph, create_graph);
-  task.discover(roots.edges);
+  task.discover(roots.edges, stop_at_targets ? targets : std::vector<Edge>{});
   task.select(targets, /*accumulate=*/false);
   return task.run(roots.edges, std::move(roots.grads), targets.size());
 }
@@ -582,7 +593,8 @@ AccumulationTarget accumulation_target(const Node& node, size_t input) {
 
 variable_list grad_into_edges(const variable_list& outputs, const variable_list& grad_outputs,
                               const std::vector<Edge>& targets, bool keep_graph, bool create_graph) {
-  return run_into_edges(make_roots(outputs, grad_outputs), targets, keep_graph, create_graph);
+  return run_into_edges(make_roots(outputs, grad_outputs), targets, keep_graph, create_graph,
+                        /*stop_at_targets=*/true);
 }
 
 }  // namespace tg::autograd

@@ -7,7 +7,10 @@
 namespace tg::autograd {
 
 // The gradients of `outputs` (weighted by grad_outputs) flowing into each target
-// edge, undefined where none arrives; runs only the nodes on a path to a target.
+// edge, undefined where none arrives; runs only the nodes on a path to a target,
+// and never a target's node nor anything behind it: the targets are where a
+// gradient checkpoint's segment ends, and the rest of the graph is the outer
+// pass's (which runs the targets' hooks once).
 variable_list grad_into_edges(const variable_list& outputs, const variable_list& grad_outputs,
                               const std::vector<Edge>& targets, bool keep_graph, bool create_graph);
 

@@ -64,6 +64,22 @@ TG_VECTOR_INLINE inline T log_sigmoid(T z) {
   return std::min(z, T(0)) - log1p_exp_negative(z);
 }
 
+// log_sigmoid as a differentiable op, for the target gradient of
+// binary_cross_entropy_with_logits under create_graph. Its derivative is
+// sigmoid(-z), smooth everywhere: built of min and |z| instead, the derivative
+// at z = 0 came out 1, not 1/2.
+Tensor log_sigmoid_op(const Tensor& z) {
+  Tensor out = float_unary_map(z, [](auto v) TG_VECTOR_INLINE { return log_sigmoid(v); });
+  if (needs_record(z)) {
+    auto node = make_node("LogSigmoidBackward0", [](Node& n, const Tensor& g) -> variable_list {
+      return {g * sigmoid(-n.saved(0))};
+    }, z);
+    node->save(z, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
 }  // namespace
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOptions& options) {
@@ -82,6 +98,12 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOpti
         "MseLossBackward0",
         [norm, dtype, shape](Node& n, const Tensor& g) -> variable_list {
           const Tensor x = n.saved(0), t = n.saved(1);
+          // libtorch's mse_loss_backward takes the input's dtype (the target's, for
+          // the target's gradient alone) and refuses another: the forward promotes,
+          // the backward does not.
+          const bool for_input = n.needs_input_grad(0);
+          TG_CHECK(x.dtype() == t.dtype(), "Found dtype ", for_input ? t.dtype() : x.dtype(), " but expected ",
+                   for_input ? x.dtype() : t.dtype());
           Tensor gx;
           if (GradMode::is_enabled()) {
             gx = norm * (x - t) * g;
@@ -232,8 +254,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
             if (has_pos) {
               Tensor pt = pw * t;
               gx = (pt + 1 - t) * sigmoid(x) - pt;
-              auto log_sig = [](const Tensor& z) { return clamp_max(z, 0) - log(1 + exp(-abs(z))); };
-              gt = log_sig(-x) - log_sig(x) * pw;
+              gt = log_sigmoid_op(-x) - log_sigmoid_op(x) * pw;
             } else {
               gx = sigmoid(x) - t;
               gt = -x;

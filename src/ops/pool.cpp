@@ -17,8 +17,12 @@ int64_t plane_size(const Tensor& t) { return t.size(-2) * t.size(-1); }
 Tensor gather_planes_op(const Tensor& src, const Tensor& index);
 
 // out = zeros(out_shape); out[p][index[p][i]] += src[p][i]. `name` is the node's
-// (the backward whose own backward this is).
-Tensor scatter_planes_op(const Tensor& src, const Tensor& index, IntArrayRef out_shape, const char* name) {
+// (the backward whose own backward this is). `pooled_input`, when given, is the
+// input whose max_pool2d gradient this is: the node has an edge to it with a
+// gradient of 0, as libtorch's, so that a gradient taken through max_pool2d alone
+// with create_graph still requires grad.
+Tensor scatter_planes_op(const Tensor& src, const Tensor& index, IntArrayRef out_shape, const char* name,
+                         const Tensor& pooled_input = Tensor()) {
   const Tensor s = contiguous_raw(src);
   Tensor out = empty(out_shape, src.dtype());
   kernels::visit_floating(src.dtype(), "max_pool2d_backward", [&](auto tag) {
@@ -26,10 +30,11 @@ Tensor scatter_planes_op(const Tensor& src, const Tensor& index, IntArrayRef out
     kernels::scatter_add_planes<T>(s.data_ptr<T>(), index.data_ptr<int64_t>(), out.data_ptr<T>(), plane_count(index),
                                    plane_size(index), plane_size(out));
   });
-  if (needs_record(src)) {
+  if (needs_record(src, pooled_input)) {
     auto node = make_node(name, [](Node& n, const Tensor& g) -> variable_list {
-      return {gather_planes_op(g, n.saved(0))};
-    }, src);
+      return {n.needs_input_grad(0) ? gather_planes_op(g, n.saved(0)) : Tensor(),
+              n.needs_input_grad(1) ? zeros(n.next_shape(1), n.next_dtype(1)) : Tensor()};
+    }, src, pooled_input);
     node->save(index, false);
     set_history(out, node);
   }
@@ -118,9 +123,12 @@ Tensor max_pool2d(const Tensor& input, const MaxPool2dFuncOptions& o) {
   if (needs_record(input)) {
     DimVector in_shape(input.sizes());
     auto node = make_node("MaxPool2DWithIndicesBackward0", [in_shape](Node& n, const Tensor& grad) -> variable_list {
-      return {scatter_planes_op(grad, n.saved(0), in_shape, "MaxPool2DWithIndicesBackwardBackward0")};
+      const Tensor input = n.saved(1);  // unpacked as libtorch's: an input modified in place raises
+      return {scatter_planes_op(grad, n.saved(0), in_shape, "MaxPool2DWithIndicesBackwardBackward0",
+                                GradMode::is_enabled() ? input : Tensor())};
     }, input);
     node->save(indices, false);
+    node->save(input, false);
     set_history(out, node);
   }
   return out;

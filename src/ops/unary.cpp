@@ -30,6 +30,29 @@ void record_unary(const char* name, const Tensor& a, const Tensor& out, bool sav
 
 bool building_graph() { return GradMode::is_enabled(); }
 
+// The gradient of an activation that passes or scales g by where `source` lies
+// (relu on its result, leaky_relu on its input), as a differentiable op with an
+// edge to `source` whose gradient is 0, as libtorch's threshold_backward and
+// leaky_relu_backward: a gradient taken through the activation alone with
+// create_graph still requires grad, and differentiating it gives zeros, not
+// "appears to not have been used in the graph". `pass(gv, sv)` is the gradient
+// for one element.
+template <class Pass>
+Tensor pass_gradient(const char* name, const Tensor& g, const Tensor& source, const Pass& pass) {
+  Tensor out = float_binary_map(g, source, pass);
+  if (needs_tangent(g)) set_tangent(out, g, [&](const Tensor& t) { return pass_gradient(name, t, source, pass); });
+  if (needs_record(g, source)) {
+    auto node = make_node(name, [name, pass](Node& n, const Tensor& gg) -> variable_list {
+      const Tensor src = n.saved(0);
+      return {n.needs_input_grad(0) ? pass_gradient(name, gg, src, pass) : Tensor(),
+              n.needs_input_grad(1) ? zeros_like(src) : Tensor()};
+    }, g, source);
+    node->save(source, false);
+    set_history(out, node);
+  }
+  return out;
+}
+
 // erf: the vectorised kernel for float, libm for double (no vectorised double
 // version yet).
 template <class T>
@@ -148,8 +171,9 @@ Tensor relu(const Tensor& a) {
   });
   // Subgradient 0 at 0, as libtorch's threshold_backward (which passes the gradient at NaN).
   record_unary("ReluBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
-    if (building_graph()) return where(y <= 0, 0, g);
-    return float_binary_map(g, y, [](auto gv, auto yv) { return yv <= 0 ? decltype(gv)(0) : gv; });
+    auto pass = [](auto gv, auto yv) { return yv <= 0 ? decltype(gv)(0) : gv; };
+    if (building_graph()) return pass_gradient("ThresholdBackwardBackward0", g, y, pass);
+    return float_binary_map(g, y, pass);
   });
   return out;
 }
@@ -167,12 +191,13 @@ Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
     return x > 0 ? x : scaled;
   });
   record_unary("LeakyReluBackward0", a, out, true, false, [slope](const Tensor& g, const Tensor& x, const Tensor&) {
-    if (building_graph()) return where(x > 0, g, g * slope);
-    return float_binary_map(g, x, [slope](auto gv, auto xv) {
+    auto pass = [slope](auto gv, auto xv) {
       using T = decltype(gv);
       const T scaled = gv * static_cast<T>(slope);
       return xv > 0 ? gv : scaled;
-    });
+    };
+    if (building_graph()) return pass_gradient("LeakyReluBackwardBackward0", g, x, pass);
+    return float_binary_map(g, x, pass);
   });
   return out;
 }

@@ -168,8 +168,8 @@ Tensor reshape(const Tensor& a, IntArrayRef shape) {
 }
 
 Tensor flatten(const Tensor& a, int64_t start_dim, int64_t end_dim) {
-  if (a.dim() == 0) return a.reshape({1});
   const int64_t s = core::wrap_dim(start_dim, a.dim()), e = core::wrap_dim(end_dim, a.dim());
+  if (a.dim() == 0) return a.reshape({1});
   TG_CHECK(s <= e, "flatten() has invalid args: start_dim cannot come after end_dim");
   if (s == e) return a;
   DimVector shape;

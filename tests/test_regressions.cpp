@@ -500,3 +500,66 @@ TEST(Regressions, FlattenOfAScalarChecksItsDims) {
   EXPECT_THROW_MSG(nn::Flatten()->forward(ones({})), "Dimension out of range");
   EXPECT_EQ(ones({}).flatten(0, -1).sizes().vec(), std::vector<int64_t>{1});
 }
+
+// allclose took any finite value for close to an infinity (|x - inf| <= inf), and
+// compared tensors of different dtypes; libtorch's isclose needs a finite
+// difference and equal dtypes.
+TEST(Regressions, AllcloseNeedsAFiniteDifference) {
+  EXPECT_FALSE(allclose(tensor({1.0f}), tensor({kInf})));
+  EXPECT_FALSE(allclose(tensor({kInf}), tensor({-kInf})));
+  EXPECT_FALSE(allclose(tensor({1e30f}), tensor({-kInf})));
+  EXPECT_TRUE(allclose(tensor({kInf, 1.0}), tensor({kInf, 1.0 + 1e-9})));
+  EXPECT_TRUE(allclose(tensor({1, 2}), tensor({1, 2})));
+  EXPECT_FALSE(allclose(tensor({1, 2}), tensor({1, 3})));
+  EXPECT_THROW_MSG(allclose(tensor({1}), tensor({1.0f})), "Long did not match Float");
+}
+
+// A Bool tensor plus a bool scalar stays Bool (true + true is true), as in
+// libtorch; it gave the Long 2. A bool alpha needs a Bool result, an int alpha is
+// fine with one.
+TEST(Regressions, BoolPlusBoolScalarStaysBool) {
+  const Tensor b = tensor({true, false, true});
+  for (const Tensor& r : {b + true, b.add(true), true + b}) {
+    EXPECT_EQ(r.dtype(), kBool);
+    EXPECT_TENSOR(r, {3}, {1, 1, 1});
+  }
+  EXPECT_TENSOR(b.add(b, 2), {3}, {1, 0, 1});
+  EXPECT_THROW_MSG(ones({2}).add(ones({2}), true), "Boolean alpha only supported for Boolean results.");
+  EXPECT_THROW_MSG(tensor({1, 2}).add(tensor({1, 2}), true), "Boolean alpha only supported for Boolean results.");
+  EXPECT_TENSOR(tensor({1, 2}) + true, {2}, {2, 3});
+}
+
+// arange with an int64 dtype and fractional bounds took its length from the
+// doubles and its values from the truncated ints; libtorch converts first.
+TEST(Regressions, ArangeConvertsItsBoundsToTheOutputTypeFirst) {
+  EXPECT_TENSOR(arange(-2.5, 2, dtype(kLong)), {4}, {-2, -1, 0, 1});
+  EXPECT_TENSOR(arange(0.5, 4.5, 1.5, dtype(kLong)), {4}, {0, 1, 2, 3});
+  EXPECT_THROW_MSG(arange(0, 1, 0.1, dtype(kLong)), "step must be nonzero");
+  EXPECT_THROW_MSG(arange(5, dtype(kBool)), "\"arange_cpu\" not implemented for 'Bool'");
+  EXPECT_TENSOR(arange(10, 0, -3), {4}, {10, 7, 4, 1});
+  EXPECT_TENSOR(arange(0, 1, 0.3, dtype(kDouble)), {4}, {0, 0.3, 0.6, 0.9});
+}
+
+// item<int>() wrapped and item<float>() overflowed to inf; libtorch raises.
+TEST(Regressions, ItemRaisesWhenTheTypeCannotHoldTheValue) {
+  EXPECT_THROW_MSG(tensor(int64_t{3000000000}).item<int>(), "value cannot be converted to type int without overflow");
+  EXPECT_THROW_MSG(tensor(1e10, dtype(kDouble)).item<int>(), "value cannot be converted to type int without overflow");
+  EXPECT_THROW_MSG(tensor(1e300, dtype(kDouble)).item<float>(),
+                   "value cannot be converted to type float without overflow");
+  EXPECT_EQ(tensor(int64_t{-2147483648}).item<int>(), -2147483647 - 1);
+  EXPECT_EQ(tensor(kInf, dtype(kDouble)).item<float>(), std::numeric_limits<float>::infinity());
+  EXPECT_EQ(tensor(-7.9, dtype(kDouble)).item<int>(), -7);
+}
+
+// An int64 tensor exponent with negative entries raised; libtorch computes them
+// (1 for base 1, +-1 for base -1, 0 otherwise). A Bool result raises.
+TEST(Regressions, IntegerPowersWithNegativeTensorExponents) {
+  EXPECT_TENSOR(pow(tensor({1, -1, 2, 0, -1}), tensor({-3, -3, -1, 2, -2})), {5}, {1, -1, 0, 0, 1});
+  EXPECT_TENSOR(pow(2, tensor({-1, 0, 3})), {3}, {0, 1, 8});
+  EXPECT_THROW_MSG(tensor({2}).pow(-1), "Integers to negative integer powers are not allowed.");
+  const Tensor b = tensor({true, false});
+  EXPECT_THROW_MSG(pow(b, b), "\"pow\" not implemented for 'Bool'");
+  EXPECT_THROW_MSG(b.pow(true), "\"pow\" not implemented for 'Bool'");
+  EXPECT_THROW_MSG(pow(true, b), "\"pow\" not implemented for 'Bool'");
+  EXPECT_TENSOR(b.pow(2), {2}, {1, 0});
+}

@@ -26,11 +26,12 @@ T neg_op(T x) {
   else return -x;
 }
 
+// libtorch's alpha_check: a bool alpha needs a Bool result, a floating one a
+// floating result.
 void check_alpha(ScalarType t, const Scalar& alpha) {
+  TG_CHECK(!alpha.isBoolean() || t == kBool, "Boolean alpha only supported for Boolean results.");
   TG_CHECK(!alpha.isFloatingPoint() || is_floating_point(t),
            "For integral input tensors, argument alpha must not be a floating point number.");
-  TG_CHECK(!(t == kBool && !alpha.isBoolean() && alpha.toLong() != 1 && alpha.toLong() != 0),
-           "Boolean alpha only supported for Boolean results.");
 }
 
 void check_sub(const Tensor& a, ScalarType other) {
@@ -77,9 +78,12 @@ Tensor add_scalar_impl(const Tensor& a, const Scalar& s, const char* name) {
   return out;
 }
 
-Scalar scaled(const Scalar& s, const Scalar& alpha, bool negate) {
+// alpha * s (negated for sub), of the kind that keeps the result type of `t`
+// with s: with a Bool result, s || alpha's truth is computed in bool, as libtorch
+// does (true + true is true, not 2).
+Scalar scaled(ScalarType t, const Scalar& s, const Scalar& alpha, bool negate) {
+  if (t == kBool) return s.toBool() && (alpha.isBoolean() ? alpha.toBool() : alpha.toLong() != 0);
   if (s.isFloatingPoint() || alpha.isFloatingPoint()) return (negate ? -1.0 : 1.0) * s.toDouble() * alpha.toDouble();
-  if (s.isBoolean() && alpha.isBoolean() && !negate) return s.toBool() && alpha.toBool();
   return static_cast<int64_t>(static_cast<uint64_t>(negate ? -1 : 1) * static_cast<uint64_t>(s.toLong()) *
                               static_cast<uint64_t>(alpha.toLong()));
 }
@@ -89,8 +93,9 @@ Scalar scaled(const Scalar& s, const Scalar& alpha, bool negate) {
 // ---- add / sub ------------------------------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha) { return add_impl(a, b, alpha, "AddBackward0", false); }
 Tensor add(const Tensor& a, const Scalar& b, const Scalar& alpha) {
-  check_alpha(result_type(a, b), alpha);
-  return add_scalar_impl(a, scaled(b, alpha, false), "AddBackward1");
+  const ScalarType t = result_type(a, b);
+  check_alpha(t, alpha);
+  return add_scalar_impl(a, scaled(t, b, alpha, false), "AddBackward1");
 }
 Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
   check_sub(a, b.dtype());
@@ -98,8 +103,9 @@ Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha) {
 }
 Tensor sub(const Tensor& a, const Scalar& b, const Scalar& alpha) {
   check_sub(a, b.type());
-  check_alpha(result_type(a, b), alpha);
-  return add_scalar_impl(a, scaled(b, alpha, true), "SubBackward1");
+  const ScalarType t = result_type(a, b);
+  check_alpha(t, alpha);
+  return add_scalar_impl(a, scaled(t, b, alpha, true), "SubBackward1");
 }
 
 // b - alpha * a

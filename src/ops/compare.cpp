@@ -153,17 +153,28 @@ bool equal(const Tensor& a, const Tensor& b) {
   return true;
 }
 
+// libtorch's isclose, element by element: equal values (and NaNs, with
+// equal_nan), or a finite difference within atol + |rtol * b|, both computed in
+// the tensors' type (integers and bools: the difference in theirs, the allowance
+// in float). So an infinity is close only to itself.
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
-  // The values' own type decides the formula: binary_map instantiates the op for
-  // every dtype, whatever the compute type.
-  Tensor close = binary_map<true>(a, b, result_type(a, b), [=](auto x, auto y) {
-    if constexpr (std::is_floating_point_v<decltype(x)>) {
-      if (std::isnan(x) || std::isnan(y)) return equal_nan && std::isnan(x) && std::isnan(y);
-      if (x == y) return true;  // equal infinities
-      return static_cast<double>(std::abs(x - y)) <= atol + rtol * static_cast<double>(std::abs(y));
+  TG_CHECK(a.dtype() == b.dtype(), a.dtype(), " did not match ", b.dtype());
+  const bool tolerant = rtol != 0 || atol != 0;
+  Tensor close = binary_map<true>(a, b, a.dtype(), [=](auto x, auto y) {
+    using T = decltype(x);
+    if constexpr (std::is_floating_point_v<T>) {
+      if (x == y || (equal_nan && std::isnan(x) && std::isnan(y))) return true;
+      const T actual = std::abs(x - y);
+      return tolerant && std::isfinite(actual) && actual <= static_cast<T>(atol) + std::abs(static_cast<T>(rtol) * y);
     } else {
-      double dx = static_cast<double>(x), dy = static_cast<double>(y);
-      return std::abs(dx - dy) <= atol + rtol * std::abs(dy);
+      if (x == y) return true;
+      const float allowed = static_cast<float>(atol) + std::abs(static_cast<float>(rtol) * static_cast<float>(y));
+      if constexpr (std::is_same_v<T, bool>) return tolerant && 1.0f <= allowed;
+      else {  // int64 wraps, as libtorch's |x - y|
+        const uint64_t diff = static_cast<uint64_t>(x) - static_cast<uint64_t>(y);
+        const auto actual = static_cast<int64_t>(static_cast<int64_t>(diff) < 0 ? 0 - diff : diff);
+        return tolerant && static_cast<float>(actual) <= allowed;
+      }
     }
   });
   Tensor c = contiguous_raw(close);

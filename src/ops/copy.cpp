@@ -1,6 +1,7 @@
 // Copies, conversions and fills: clone, contiguous, to(dtype), copy_, fill_,
 // zero_, and the raw helpers every other op builds on.
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -178,9 +179,23 @@ Scalar Tensor::item() const {
     return Scalar(*static_cast<const T*>(impl_->data()));
   });
 }
+// Checked as libtorch's Scalar::to: an int or float that cannot hold the value
+// raises rather than wrapping (3e9 as an int) or overflowing to inf (1e300).
 template <class T>
 T Tensor::item() const {
-  return item().to<T>();
+  const Scalar value = item();
+  if constexpr (std::is_same_v<T, int>) {
+    const bool fits = value.isFloatingPoint() ? value.toDouble() >= std::numeric_limits<int>::lowest() &&
+                                                    value.toDouble() <= std::numeric_limits<int>::max()
+                                              : value.toLong() >= std::numeric_limits<int>::lowest() &&
+                                                    value.toLong() <= std::numeric_limits<int>::max();
+    TG_CHECK(fits, "value cannot be converted to type int without overflow");
+  } else if constexpr (std::is_same_v<T, float>) {
+    const double d = value.toDouble();
+    TG_CHECK(!std::isfinite(d) || std::abs(d) <= std::numeric_limits<float>::max(),
+             "value cannot be converted to type float without overflow");
+  }
+  return value.to<T>();
 }
 template float Tensor::item<float>() const;
 template double Tensor::item<double>() const;

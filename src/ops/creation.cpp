@@ -288,19 +288,31 @@ Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& optio
   return arange(start, end, 1, options);
 }
 
+// As libtorch's arange_out: the bounds and step are first converted to the
+// output's type (truncated, for int64), and the length is ceil((end - start) /
+// step) of the converted values.
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
   const bool floating = start.isFloatingPoint() || end.isFloatingPoint() || step.isFloatingPoint();
   ScalarType dtype = options.has_dtype() ? options.dtype() : floating ? get_default_dtype() : kLong;
-  double s = start.toDouble(), e = end.toDouble(), st = step.toDouble();
+  TG_CHECK_TYPE(dtype != kBool, "\"arange_cpu\" not implemented for 'Bool'");
+  const bool integral = dtype == kLong;
+  const int64_t first = integral ? start.toLong() : 0, last = integral ? end.toLong() : 0;
+  const int64_t stride = integral ? step.toLong() : 0;
+  const double s = integral ? static_cast<double>(first) : start.toDouble();
+  const double e = integral ? static_cast<double>(last) : end.toDouble();
+  const double st = integral ? static_cast<double>(stride) : step.toDouble();
+  // end - start in int64 (wrapping, as libtorch's) before it is rounded to a double.
+  const double span = integral ? static_cast<double>(static_cast<int64_t>(static_cast<uint64_t>(last) -
+                                                                          static_cast<uint64_t>(first)))
+                               : e - s;
   TG_CHECK(st != 0, "step must be nonzero");
   TG_CHECK(std::isfinite(s) && std::isfinite(e), "unsupported range: ", s, " -> ", e);
   TG_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), "upper bound and larger bound inconsistent with step sign");
-  TG_CHECK(std::ceil((e - s) / st) <= static_cast<double>(std::numeric_limits<int64_t>::max()),
+  const double length = std::ceil(span / st);
+  TG_CHECK(length >= 0 && length <= static_cast<double>(std::numeric_limits<int64_t>::max()),
            "invalid size, possible overflow?");
-  int64_t n = floating ? static_cast<int64_t>(std::ceil((e - s) / st))
-                       : (end.toLong() - start.toLong() + step.toLong() - (st > 0 ? 1 : -1)) / step.toLong();
+  const auto n = static_cast<int64_t>(length);
   Tensor t = ops::empty({n}, dtype);
-  const int64_t first = start.toLong(), stride = step.toLong();
   kernels::visit(dtype, [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data_ptr<T>();

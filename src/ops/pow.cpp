@@ -7,9 +7,11 @@ namespace tg {
 namespace {
 using namespace ops;
 
-// Integer power by squaring with wrap-around; negative exponents are refused
-// before the loop runs (as libtorch).
+// Integer power by squaring with wrap-around. A negative exponent gives what
+// libtorch's powi gives: 1 for base 1, +-1 for base -1, else 0 (only a negative
+// scalar exponent is refused).
 int64_t ipow(int64_t base, int64_t exp) {
+  if (exp < 0) return base == 1 ? 1 : base == -1 ? (exp % 2 == 0 ? 1 : -1) : 0;
   uint64_t result = 1, b = static_cast<uint64_t>(base);
   while (exp) {
     if (exp & 1) result *= b;
@@ -26,15 +28,13 @@ T pow_op(T x, T y) {
   else return std::pow(x, y);
 }
 
-void check_int_exponent(ScalarType t, const Tensor& exponent) {
-  if (t != kLong || exponent.numel() == 0) return;
-  TG_CHECK(amin(cast(exponent, kLong)).item<int64_t>() >= 0, "Integers to negative integer powers are not allowed.");
-}
+void check_not_bool(ScalarType t) { TG_CHECK_TYPE(t != kBool, "\"pow\" not implemented for 'Bool'"); }
 
 }  // namespace
 
 Tensor pow(const Tensor& base, const Scalar& exponent) {
   const ScalarType t = result_type(base, exponent);
+  check_not_bool(t);
   TG_CHECK(!(t == kLong && !exponent.isFloatingPoint() && exponent.toLong() < 0),
            "Integers to negative integer powers are not allowed.");
   const double e = exponent.toDouble();
@@ -75,7 +75,7 @@ Tensor pow(const Tensor& base, const Scalar& exponent) {
 
 Tensor pow(const Tensor& base, const Tensor& exponent) {
   const ScalarType t = result_type(base, exponent);
-  check_int_exponent(t, exponent);
+  check_not_bool(t);
   Tensor out = binary_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
   if (needs_tangent(base, exponent))
     set_tangent(out, base, [&](const Tensor& t) { return where(exponent == 0, 0, t * (exponent * pow(base, exponent - 1))); },
@@ -98,7 +98,7 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
 
 Tensor pow(const Scalar& base, const Tensor& exponent) {
   const ScalarType t = result_type(exponent, base);
-  check_int_exponent(t, exponent);
+  check_not_bool(t);
   Tensor out = kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
     const T b = base.to<T>();

@@ -563,3 +563,30 @@ TEST(Regressions, IntegerPowersWithNegativeTensorExponents) {
   EXPECT_THROW_MSG(pow(true, b), "\"pow\" not implemented for 'Bool'");
   EXPECT_TENSOR(b.pow(2), {2}, {1, 0});
 }
+
+// Error cases and dtypes that differed from libtorch's (found comparing the two).
+TEST(Regressions, SmallerDifferencesFromLibtorch) {
+  const Tensor x = arange(10.0);
+  EXPECT_THROW_MSG(x.narrow(0, 2, -1), "start (2) + length (-1) exceeds dimension size (10).");
+  EXPECT_THROW_MSG(x.narrow(0, -11, 1), "Dimension out of range (expected to be in range of [-10, 9], but got -11)");
+  EXPECT_THROW_MSG(x.narrow(0, -1, 2), "start (9) + length (2) exceeds dimension size (10).");
+  EXPECT_EQ(x.narrow(0, 10, 0).numel(), 0);
+  const Tensor b = tensor({true, false, true});
+  EXPECT_THROW_MSG(b.argmax(), "\"argmax_cpu\" not implemented for 'Bool'");
+  EXPECT_THROW_MSG(b.argmin(0), "\"argmin_cpu\" not implemented for 'Bool'");
+  EXPECT_THROW_MSG(b.relu(), "Boolean inputs not supported for relu");
+  const Tensor clamped = b.clamp(0, 1);
+  EXPECT_EQ(clamped.dtype(), kLong);
+  EXPECT_TENSOR(clamped, {3}, {1, 0, 1});
+  EXPECT_THROW_MSG(b.clamp(true), "\"clamp_min_cpu\" not implemented for 'Bool'");
+  const Tensor l = tensor({1, 0, 2});
+  EXPECT_EQ(l.sum(kBool).dtype(), kBool);
+  EXPECT_TRUE(l.sum(kBool).item<bool>());
+  EXPECT_FALSE(zeros({3}, dtype(kLong)).sum(std::vector<int64_t>{0}, false, kBool).item<bool>());
+  EXPECT_THROW_MSG(tensor(3.0).sum(std::vector<int64_t>{0, 0}), "dim 0 appears multiple times in the list of dims");
+  EXPECT_THROW_MSG(x.mean(kLong), "Optional dtype must be either a floating point or complex dtype. Got: Long");
+  EXPECT_THROW_MSG(l.mean(), "Input dtype must be either a floating point or complex dtype. Got: Long");
+  EXPECT_THROW_MSG(x.index_select(0, tensor({1.0f})), "index_select(): Expected dtype int32 or int64 for index");
+  Tensor w = ones({1}, requires_grad());
+  EXPECT_THROW_MSG(autograd::grad({w.sum()}, {}), "grad requires non-empty inputs.");
+}

@@ -568,6 +568,7 @@ void backward(const variable_list& tensors, const variable_list& grad_tensors, o
 
 variable_list grad(const variable_list& outputs, const variable_list& inputs, const variable_list& grad_outputs,
                    optional<bool> retain_graph, bool create_graph, bool allow_unused) {
+  TG_CHECK(!inputs.empty(), "grad requires non-empty inputs.");
   Roots roots = make_roots(outputs, grad_outputs);
   std::vector<Edge> targets;
   for (const Tensor& in : inputs) {

@@ -72,13 +72,15 @@ int64_t wrap_dim(int64_t dim, int64_t ndim, bool scalar_as_1d) {
 uint64_t dims_mask(IntArrayRef dims, int64_t ndim, const char* op) {
   TG_CHECK(ndim <= 64, op, ": tensors with more than 64 dimensions are not supported");
   if (dims.empty()) return ndim == 0 ? 0 : (ndim == 64 ? ~uint64_t(0) : (uint64_t(1) << ndim) - 1);
+  // A 0-d tensor's dims wrap as a 1-d one's (so {0, 0} repeats a dim), but none
+  // is reduced.
   uint64_t mask = 0;
   for (int64_t d : dims) {
     int64_t w = wrap_dim(d, ndim);
-    TG_CHECK(!(ndim > 0 && (mask >> w & 1)), "dim ", w, " appears multiple times in the list of dims");
-    if (ndim > 0) mask |= uint64_t(1) << w;
+    TG_CHECK(!(mask >> w & 1), "dim ", w, " appears multiple times in the list of dims");
+    mask |= uint64_t(1) << w;
   }
-  return mask;
+  return ndim == 0 ? 0 : mask;
 }
 
 bool view_strides(IntArrayRef oldshape, IntArrayRef oldstride, IntArrayRef newshape, DimVector& newstride) {

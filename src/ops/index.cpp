@@ -13,7 +13,7 @@ using core::DimSplit;
 using core::split_at;
 
 Tensor check_index(const Tensor& index, int64_t size, const char* op) {
-  TG_CHECK_INDEX(index.dtype() == kLong, op, "(): Expected dtype int64 for index");
+  TG_CHECK(index.dtype() == kLong, op, "(): Expected dtype int32 or int64 for index");
   TG_CHECK_INDEX(index.dim() <= 1, op, "(): Index is supposed to be a vector");
   Tensor idx = contiguous_raw(index.reshape({-1}));
   const int64_t* p = idx.data_ptr<int64_t>();
@@ -155,7 +155,7 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, int64_t padding_id
   TG_CHECK(!sparse, "tensorgrad has no sparse gradients: embedding(sparse=true) is not supported");
   TG_CHECK(weight.dim() == 2, "'weight' must be 2-D");
   TG_CHECK_INDEX(indices.dtype() == kLong, "Expected tensor for argument #1 'indices' to have one of the following "
-                 "scalar types: Long; but got ", indices.toString(), " instead (while checking arguments for embedding)");
+                 "scalar types: Long, Int; but got ", indices.toString(), " instead (while checking arguments for embedding)");
   Tensor flat = check_index(indices.reshape({-1}), weight.size(0), "embedding");
   DimVector out_shape(indices.sizes());
   out_shape.push_back(weight.size(1));

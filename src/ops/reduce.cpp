@@ -47,7 +47,9 @@ int64_t reduced_count(const Tensor& x, uint64_t mask) {
 
 Tensor reduce_sum(const Tensor& x, IntArrayRef dims, bool keepdim, optional<ScalarType> dtype, const char* name) {
   const uint64_t mask = core::dims_mask(dims, x.dim(), "sum");
-  Tensor out = sum_impl(x, mask, keepdim, sum_dtype(x, dtype));
+  // A bool sum is a logical or, as libtorch's.
+  Tensor out = sum_dtype(x, dtype) == kBool ? ne(sum_impl(x, mask, keepdim, kLong), 0)
+                                            : sum_impl(x, mask, keepdim, sum_dtype(x, dtype));
   if (needs_tangent(x)) set_tangent(out, x, [&](const Tensor& t) { return reduce_sum(t, dims, keepdim, dtype, name); });
   if (needs_record(x)) {
     DimVector in_shape(x.sizes());
@@ -64,8 +66,8 @@ Tensor reduce_sum(const Tensor& x, IntArrayRef dims, bool keepdim, optional<Scal
 
 Tensor reduce_mean(const Tensor& x, IntArrayRef dims, bool keepdim, optional<ScalarType> dtype, const char* name) {
   const ScalarType t = dtype ? *dtype : x.dtype();
-  TG_CHECK(is_floating_point(t), "mean(): could not infer output dtype. Input dtype must be either a floating point "
-                                 "or complex dtype. Got: ", t);
+  TG_CHECK(is_floating_point(t), "mean(): could not infer output dtype. ", dtype ? "Optional" : "Input",
+           " dtype must be either a floating point or complex dtype. Got: ", t);
   const uint64_t mask = core::dims_mask(dims, x.dim(), "mean");
   const int64_t n = reduced_count(x, mask);
   Tensor out = sum_impl(x, mask, keepdim, t);
@@ -219,6 +221,7 @@ std::tuple<Tensor, Tensor> min(const Tensor& a, int64_t dim, bool keepdim) {
 namespace {
 template <bool Max>
 Tensor arg_extremum(const Tensor& a, optional<int64_t> dim, bool keepdim, const char* op) {
+  TG_CHECK_TYPE(a.dtype() != kBool, "\"", op, "_cpu\" not implemented for 'Bool'");
   if (!dim) {
     check_nonempty(a, core::dims_mask({}, a.dim(), op), op);
     Tensor flat = a.reshape({-1});

@@ -164,7 +164,7 @@ Tensor sigmoid(const Tensor& a) {
 }
 
 Tensor relu(const Tensor& a) {
-  TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_min_cpu\" not implemented for 'Bool'");
+  TG_CHECK(a.dtype() != kBool, "Boolean inputs not supported for relu");
   Tensor out = unary_map(a, a.dtype(), [](auto x) {
     if constexpr (std::is_same_v<decltype(x), bool>) return x;
     else return x <= 0 ? decltype(x)(0) : x;  // NaN stays NaN, as libtorch's clamp_min
@@ -258,12 +258,14 @@ namespace {
 Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<Scalar>& max, const char* name,
                   bool nan_bound_poisons) {
   TG_CHECK(min || max, "torch.clamp: At least one of 'min' or 'max' must not be None");
-  TG_CHECK_TYPE(a.dtype() != kBool, "\"clamp_cpu\" not implemented for 'Bool'");
   core::ResultType rt;
   rt.add(a);
   if (min) rt.add(*min);
   if (max) rt.add(*max);
   const ScalarType t = rt.get();
+  // A Bool tensor clamped to numbers is computed in their type, as libtorch's.
+  TG_CHECK_TYPE(t != kBool, "\"", min && max ? "clamp_scalar" : min ? "clamp_min" : "clamp_max",
+                "_cpu\" not implemented for 'Bool'");
   // A missing bound is the type's extreme (an infinity for floating types), so
   // every element goes through the same two selects (no branch to mispredict).
   // max follows min, as libtorch's min(max(x, lo), hi): with lo > hi every

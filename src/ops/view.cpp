@@ -290,14 +290,14 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
 }
 
 Tensor Tensor::narrow(int64_t dim, int64_t start, int64_t length) const {
-  TG_CHECK_INDEX(this->dim() > 0, "narrow() cannot be applied to a 0-dim tensor.");
-  TG_CHECK(length >= 0, "narrow(): length must be non-negative.");
+  TG_CHECK(this->dim() > 0, "narrow() cannot be applied to a 0-dim tensor.");
   const int64_t d = core::wrap_dim(dim, this->dim());
   const int64_t size = this->size(d);
-  TG_CHECK_INDEX(start >= -size && start <= size, "start out of range (expected to be in range of [", -size, ", ",
-                 size, "], but got ", start, ")");
-  if (start < 0) start += size;
-  TG_CHECK(start <= size - length, "start (", start, ") + length (", length, ") exceeds dimension size (", size, ").");
+  // As libtorch's: start wraps like a dim (so its error is a dim's), except that
+  // start == size is valid.
+  if (start != size) start = core::wrap_dim(start, size);
+  TG_CHECK(length >= 0 && start <= size - length, "start (", start, ") + length (", length,
+           ") exceeds dimension size (", size, ").");
   return slice(d, start, start + length, 1);
 }
 

@@ -589,4 +589,8 @@ TEST(Regressions, SmallerDifferencesFromLibtorch) {
   EXPECT_THROW_MSG(x.index_select(0, tensor({1.0f})), "index_select(): Expected dtype int32 or int64 for index");
   Tensor w = ones({1}, requires_grad());
   EXPECT_THROW_MSG(autograd::grad({w.sum()}, {}), "grad requires non-empty inputs.");
+  // libtorch's C++ index() accepts several ellipses, each skipping the unnamed dims.
+  const Tensor m = arange(12).reshape({3, 4});
+  EXPECT_TRUE(equal(m.index({Ellipsis, Ellipsis}), m));
+  EXPECT_TRUE(equal(m.index({Ellipsis, 0, Ellipsis}), m.select(1, 0)));
 }

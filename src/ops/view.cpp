@@ -324,14 +324,9 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
   using indexing::TensorIndex;
   int64_t consumed = 0;  // dims of self that indices refer to
   int64_t index_tensors = 0;
-  bool seen_ellipsis = false;
   for (const TensorIndex& i : indices) {
     if (i.is_integer() || i.is_slice() || i.is_tensor()) ++consumed;
     if (i.is_tensor() && i.tensor().defined() && i.tensor().dim() > 0) ++index_tensors;
-    if (i.is_ellipsis()) {
-      TG_CHECK_INDEX(!seen_ellipsis, "An index can only have a single ellipsis ('...')");
-      seen_ellipsis = true;
-    }
   }
   TG_CHECK_INDEX(consumed <= dim(), "too many indices for tensor of dimension ", dim());
   // libtorch indexes with several index tensors jointly (broadcast together);
@@ -346,6 +341,8 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
         r = r.unsqueeze(d++);
         break;
       case TensorIndex::Kind::Ellipsis:
+        // Each ellipsis skips the dims no index names, as libtorch's C++ index()
+        // (which, unlike Python, accepts several: {Ellipsis, 0, Ellipsis}).
         d += dim() - consumed;
         break;
       case TensorIndex::Kind::Integer: {

@@ -114,11 +114,15 @@ Tensor to_tensor(py::handle data, std::optional<tg::ScalarType> dtype) {
     const Tensor& t = unwrap(data);
     return dtype && *dtype != t.dtype() ? t.to(*dtype) : t;
   }
-  if (py::isinstance<py::array>(data)) {
-    auto a = py::reinterpret_borrow<py::array>(data);
+  if (py::isinstance<py::array>(data) || is_numpy_scalar(data)) {
+    // numpy data keeps its own dtype (np.float64(1.5) is float64, as in PyTorch).
+    py::array a = numpy_module().attr("asarray")(data);
     return copy_from_numpy(a, dtype.value_or(dtype_of_numpy(a.dtype(), false)));
   }
   py::array a = numpy_module().attr("asarray")(data);
+  // Python ints from 2^63 up, which numpy holds as uint64: PyTorch refuses them
+  // (a copy would wrap 2^63 to -2^63).
+  if (a.dtype().kind() == 'u') throw std::runtime_error("Overflow when unpacking long");
   if (a.dtype().kind() == 'O') {
     throw py::type_error("can't convert an object of type " + py::str(data.get_type().attr("__name__")).cast<std::string>() +
                          " to a tensor: expected a number, a (nested) sequence of numbers or a numpy array");
@@ -186,7 +190,9 @@ py::array to_numpy(const Tensor& t) {
   std::vector<py::ssize_t> strides;
   for (int64_t s : t.strides()) strides.push_back(s * item);
   // The array keeps the storage alive through a capsule owning a Tensor.
-  py::capsule owner(new Tensor(t), [](void* p) { delete static_cast<Tensor*>(p); });
+  // An alias of its own (detach), not t: `t.data = other` replaces t's storage in
+  // place, and the array must keep reading the storage it was made from.
+  py::capsule owner(new Tensor(t.detach()), [](void* p) { delete static_cast<Tensor*>(p); });
   void* data = t.data_ptr();
   static char empty_data = 0;
   return py::array(numpy_dtype(t.dtype()), shape, strides, data ? data : &empty_data, owner);

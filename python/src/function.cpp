@@ -96,6 +96,16 @@ py::object apply(py::object cls, const py::args& args) {
     needs[i] = py::bool_(node && arg_to_edge[i] >= 0 && node->needs_input_grad(static_cast<size_t>(arg_to_edge[i])));
   }
   py::object py_ctx = py::cast(FunctionCtx{ctx, cls, needs});
+  // Unless the node takes it, ctx points at `local` (or at a node that dies with
+  // this call): a ctx that forward kept must not outlive it, also when forward
+  // or the checks below raise.
+  struct InvalidateUnlessAttached {
+    py::handle py_ctx;
+    bool attached = false;
+    ~InvalidateUnlessAttached() {
+      if (!attached) py_ctx.cast<FunctionCtx&>().ctx = nullptr;
+    }
+  } invalidate{py_ctx};
   py::tuple forward_args(args.size() + 1);
   forward_args[0] = py_ctx;
   for (size_t i = 0; i < args.size(); ++i) forward_args[i + 1] = args[i];
@@ -114,8 +124,10 @@ py::object apply(py::object cls, const py::args& args) {
   else
     for (py::handle h : result) outputs.push_back(unwrap_checked(h));
   tg::autograd::FunctionApply::finish(node.get(), tensors, outputs);
-  if (node) attach(node->ctx, py_ctx);
-  else py_ctx.cast<FunctionCtx&>().ctx = nullptr;
+  if (node) {
+    attach(node->ctx, py_ctx);
+    invalidate.attached = true;
+  }
   return single ? wrap(outputs[0]) : py::object(wrap_all(outputs));
 }
 

@@ -1,5 +1,6 @@
 // t[key] and t[key] = value with Python's keys: ints, slices, None, Ellipsis,
 // bools, integer/bool tensors (and lists or arrays of them), and tuples of these.
+#include <sstream>
 #include <string>
 
 #include "common.h"
@@ -52,8 +53,32 @@ bool assign_masked(Tensor& self, const std::vector<TensorIndex>& key, py::handle
   const Tensor& mask = key[0].tensor();
   if (mask.dtype() != tg::kBool || mask.sizes() != self.sizes()) return false;
   tg::Scalar s;
-  Tensor merged = as_scalar(value, s) ? tg::where(mask, s, self) : tg::where(mask, to_tensor(value).to(self.dtype()), self);
-  self.copy_(merged);
+  if (as_scalar(value, s)) {
+    self.copy_(tg::where(mask, s, self));
+    return true;
+  }
+  const Tensor values = to_tensor(value).to(self.dtype());
+  if (values.numel() == 1) {
+    self.copy_(tg::where(mask, values.reshape({}), self));
+    return true;
+  }
+  // The values fill the true positions in order (where() alone would broadcast
+  // them over the whole shape): element k of the mask takes value number
+  // rank[k], the count of true elements before it.
+  const Tensor flat_mask = mask.reshape({-1}).contiguous();
+  const bool* m = flat_mask.data_ptr<bool>();
+  Tensor rank = tg::empty({flat_mask.numel()}, tg::kLong);
+  int64_t* r = rank.data_ptr<int64_t>();
+  int64_t count = 0;
+  for (int64_t k = 0; k < flat_mask.numel(); ++k) r[k] = m[k] ? count++ : 0;
+  if (values.dim() != 1 || values.size(0) != count) {
+    std::ostringstream msg;
+    msg << "shape mismatch: value tensor of shape " << values.sizes()
+        << " cannot be broadcast to indexing result of shape [" << count << "]";
+    throw std::runtime_error(msg.str());
+  }
+  if (count == 0) return true;
+  self.copy_(tg::where(mask, values.index_select(0, rank).view(self.sizes()), self));
   return true;
 }
 

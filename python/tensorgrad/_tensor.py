@@ -118,7 +118,17 @@ def _unbind(self, dim=0):
 
 
 def _masked_fill(self, mask, value):
+    # The value takes self's dtype (2.7 into an int64 tensor is 2), as in torch.
+    value = value.to(self.dtype) if isinstance(value, Tensor) else _C.tensor(value, dtype=self.dtype)
     return _C.where(mask, value, self)
+
+
+def _iter(self):
+    # Without __iter__, Python iterated through __getitem__ until IndexError,
+    # so a 0-d tensor iterated as empty instead of raising, as torch does.
+    if self.dim() == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (self[i] for i in range(self.shape[0]))
 
 
 def _new_tensor(self, data, dtype=None, requires_grad=False):
@@ -157,7 +167,7 @@ def _all(self):
 for _name, _fn in {
     "__repr__": _repr, "__str__": _repr, "__format__": _format, "__deepcopy__": _deepcopy,
     "__reduce_ex__": _reduce_ex, "split": _split, "chunk": _chunk, "unbind": _unbind,
-    "masked_fill": _masked_fill, "new_tensor": _new_tensor, "new_zeros": _factory_like(_C.zeros),
+    "masked_fill": _masked_fill, "__iter__": _iter, "new_tensor": _new_tensor, "new_zeros": _factory_like(_C.zeros),
     "new_ones": _factory_like(_C.ones), "new_empty": _factory_like(_C.empty), "new_full": _new_full,
     "uniform_": _uniform_, "normal_": _normal_, "any": _any, "all": _all,
 }.items():

@@ -394,3 +394,26 @@ def test_python_functions_and_hooks_run_during_a_released_backward():
     t.join(timeout=60)
     assert not t.is_alive() and not errors
     assert x.grad[0, 0].item() == 4
+
+
+def test_a_ctx_kept_after_forward_raised_is_invalid_not_dangling():
+    kept = []
+
+    class Fails(tg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            kept.append(ctx)
+            raise ValueError("forward failed")
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    for requires_grad in (False, True):
+        kept.clear()
+        with pytest.raises(ValueError, match="forward failed"):
+            Fails.apply(tg.ones(3, requires_grad=requires_grad))
+        with pytest.raises(RuntimeError, match="no longer valid"):
+            kept[0].save_for_backward(tg.ones(3))
+        with pytest.raises(RuntimeError, match="no longer valid"):
+            kept[0].saved_tensors

@@ -86,3 +86,11 @@ def test_as_tensor_shares_when_it_can():
     assert not np.shares_memory(tg.as_tensor(a, dtype=tg.float64).numpy(), a)
     b = np.ones(3, dtype=np.int32)
     assert tg.as_tensor(b).dtype is tg.int64
+
+
+def test_an_array_keeps_its_storage_when_the_tensor_takes_new_data():
+    t = tg.zeros(100000)
+    n = t.numpy()
+    t.data = tg.ones(100000)
+    other = tg.full((100000,), 7.0)  # would reuse the freed block
+    assert n.sum() == 0.0 and other.sum().item() == 700000.0

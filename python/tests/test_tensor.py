@@ -319,3 +319,43 @@ def test_copy_and_pickle():
 
 def test_item_of_nan_and_inf():
     assert math.isnan(tg.tensor(float("nan")).item()) and tg.tensor(float("inf")).item() == math.inf
+
+
+# ---- found by a review against torch 1.13 ------------------------------------------------------------
+def test_bool_mask_assignment_fills_the_true_positions_in_order():
+    x = tg.zeros(3, 4)
+    mask = tg.tensor([[1, 0, 0, 1], [0, 0, 1, 0], [0, 1, 0, 0]]) == 1
+    x[mask] = tg.tensor([1.0, 2.0, 3.0, 4.0])
+    assert values(x) == [[1, 0, 0, 2], [0, 0, 3, 0], [0, 4, 0, 0]]
+    x[mask] = 7.0
+    assert values(x) == [[7, 0, 0, 7], [0, 0, 7, 0], [0, 7, 0, 0]]
+    with pytest.raises(RuntimeError, match=r"value tensor of shape \[2\] cannot be broadcast"):
+        x[mask] = tg.tensor([1.0, 2.0])
+
+
+def test_python_ints_beyond_int64_are_refused():
+    for data in (2**63, [2**64 - 1]):
+        with pytest.raises(RuntimeError, match="Overflow when unpacking long"):
+            tg.tensor(data)
+
+
+def test_numpy_scalars_keep_their_dtype():
+    assert tg.tensor(np.float64(1.5)).dtype is tg.float64
+    assert tg.tensor(np.float32(1.5)).dtype is tg.float32
+    assert tg.tensor(1.5).dtype is tg.float32
+
+
+def test_masked_fill_keeps_the_dtype():
+    t = tg.tensor([1, 2, 3]).masked_fill(tg.tensor([True, False, False]), 2.7)
+    assert t.dtype is tg.int64 and values(t) == [2, 2, 3]
+
+
+def test_iterating_a_0d_tensor_raises():
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(tg.tensor(3.0))
+    assert [values(r) for r in tg.tensor([[1, 2], [3, 4]])] == [[1, 2], [3, 4]]
+
+
+def test_an_out_of_range_index_names_its_position():
+    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 1 with size 4"):
+        tg.zeros(3, 4)[0, 9]

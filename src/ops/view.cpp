@@ -334,8 +334,10 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
   TG_CHECK_INDEX(index_tensors <= 1, "tensorgrad's index() accepts at most one tensor index of one dimension, got ",
                  index_tensors);
   Tensor r = *this;
-  int64_t d = 0;  // current dim of r
+  int64_t d = 0;         // current dim of r
+  int64_t position = -1;  // of i in indices, which libtorch's errors name as its dimension
   for (const TensorIndex& i : indices) {
+    ++position;
     switch (i.kind()) {
       case TensorIndex::Kind::None:
         r = r.unsqueeze(d++);
@@ -348,7 +350,7 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
       case TensorIndex::Kind::Integer: {
         const int64_t size = r.size(d);
         TG_CHECK_INDEX(i.integer() >= -size && i.integer() < size, "index ", i.integer(),
-                       " is out of bounds for dimension ", d, " with size ", size);
+                       " is out of bounds for dimension ", position, " with size ", size);
         r = r.select(d, i.integer());
         break;
       }

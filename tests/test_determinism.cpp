@@ -341,3 +341,24 @@ TEST(Determinism, MatrixVectorProductsSharedByTheThreads) {
   EXPECT_TRUE(mv.to(kDouble).allclose(matmul(m.to(kDouble), v.to(kDouble)), 1e-4, 1e-2));
   EXPECT_TRUE(vm.to(kDouble).allclose(matmul(m.to(kDouble), v.to(kDouble)), 1e-4, 1e-2));
 }
+
+// x W^T with 256 rows or more multiplies a copy of W^T (Note [Copied transposed
+// B] in kernels/gemm.cpp). The copy was decided per block, and laid out with the
+// block's width: 256 rows cut in two blocks of 128 skipped it, and oneDNN rounds
+// a copy 512 wide differently from one 1024 wide, so the bits depended on the
+// thread count. Decided once per product, with the whole width.
+//
+// Not covered, and known to differ: a product whose B is not copied (more than
+// 2^20 elements), with a leading dimension that is not a multiple of 16 (K =
+// 1025), cut by columns; and float64 products, which OpenBLAS threads itself.
+TEST(Determinism, LinearForwardWithACopiedTransposedWeight) {
+  for (int64_t rows : {256, 512}) {
+    const Tensor x = mixed_values({rows, 1024}, kFloat), w = mixed_values({1024, 1024}, kFloat) * 1e-3;
+    const Tensor out = check_threads([&] { return nn::functional::linear(x, w); });
+    // Within float32 rounding of the sum of the products' magnitudes.
+    const Tensor xd = x.to(kDouble), wd = w.to(kDouble);
+    const Tensor error = (out.to(kDouble) - xd.mm(wd.t())).abs();
+    const Tensor bound = xd.abs().mm(wd.abs().t()) * 1e-5;
+    EXPECT_EQ((error > bound).sum().item<int64_t>(), 0) << rows;
+  }
+}

@@ -594,3 +594,76 @@ TEST(Regressions, SmallerDifferencesFromLibtorch) {
   EXPECT_TRUE(equal(m.index({Ellipsis, Ellipsis}), m));
   EXPECT_TRUE(equal(m.index({Ellipsis, 0, Ellipsis}), m.select(1, 0)));
 }
+
+// relu(-0.0) gave +0.0; libtorch keeps -0.0.
+TEST(Regressions, ReluKeepsNegativeZero) {
+  const Tensor r = relu(tensor({-0.0, -1.0, kNaN, 2.0}, dtype(kDouble)));
+  EXPECT_TRUE(std::signbit(r[0].item<double>()));
+  EXPECT_EQ(r[1].item<double>(), 0.0);
+  EXPECT_FALSE(std::signbit(r[1].item<double>()));
+  EXPECT_TRUE(std::isnan(r[2].item<double>()));
+}
+
+// copy_ into an integer or bool tensor gave it a history, so its values took
+// part in the gradient: w.grad was [4, 4, 4], not [2, 2, 2].
+TEST(Regressions, CopyIntoAnIntegerTensorRecordsNothing) {
+  Tensor w = full({3}, 2.5f, requires_grad());
+  Tensor a = zeros({3}, dtype(kLong));
+  a.copy_(w);
+  EXPECT_FALSE(a.requires_grad());
+  EXPECT_TRUE(a.is_leaf());
+  (a * w).sum().backward();
+  EXPECT_TENSOR(w.grad(), {3}, {2, 2, 2});
+}
+
+// In-place ops on float32 with a float64 operand cast the operand to float32
+// first (x.div_(1e39) gave 0); libtorch computes in float64 and rounds once. An
+// alpha goes through add's checks and rounding, as out of place.
+TEST(Regressions, InPlaceOpsComputeInThePromotedType) {
+  Tensor x = tensor({1.0f});
+  x.div_(tensor({1e39}, dtype(kDouble)));
+  EXPECT_FLOAT_EQ(x.item<float>(), 1e-39f);
+  Tensor y = tensor({1e-30f});
+  y.mul_(tensor({1e39}, dtype(kDouble)));
+  EXPECT_FLOAT_EQ(y.item<float>(), 1e9f);
+  Tensor z = tensor({0.6404226422309875f});
+  z.add_(tensor({-0.8576999593888491}, dtype(kDouble)));
+  EXPECT_EQ(z.item<float>(), static_cast<float>(0.6404226422309875f - 0.8576999593888491));
+  const Tensor a = tensor({0.1257302165f, 0.5f}), b = tensor({1.1839019060f, 0.25f});
+  Tensor c = a.clone();
+  c.add_(b, 3);
+  EXPECT_TRUE(equal(c, add(a, b, 3)));
+  Tensor l = tensor({1, 2, 3});
+  EXPECT_THROW_MSG(l.add_(l, 2.5), "For integral input tensors, argument alpha must not be a floating point number.");
+  EXPECT_THROW_MSG(l.sub_(l, 2.5), "For integral input tensors, argument alpha must not be a floating point number.");
+  EXPECT_THROW_MSG(l.add_(2, 2.5), "For integral input tensors, argument alpha must not be a floating point number.");
+  EXPECT_THROW_MSG(ones({2}).add_(1, true), "Boolean alpha only supported for Boolean results.");
+  EXPECT_THROW_MSG(l.add_(l, true), "Boolean alpha only supported for Boolean results.");
+}
+
+// The result of a reshape that had to copy was marked a view, so an in-place op
+// on it under autograd was refused; libtorch's _unsafe_view is not a view.
+TEST(Regressions, AReshapeThatCopiedIsNotAView) {
+  Tensor w = arange(6.0).reshape({2, 3}).requires_grad_(true);
+  Tensor y = (w * 2).t().reshape({6});
+  y.mul_(3);
+  y.sum().backward();
+  EXPECT_TENSOR(w.grad(), {2, 3}, {6, 6, 6, 6, 6, 6});
+}
+
+// fill_ takes a 0-dim tensor as libtorch's does, and refuses a finite value
+// beyond float's range.
+TEST(Regressions, FillWithATensorAndFloatOverflow) {
+  Tensor x = zeros({3});
+  x.fill_(tensor(2.5));
+  EXPECT_TENSOR(x, {3}, {2.5, 2.5, 2.5});
+  EXPECT_THROW_MSG(x.fill_(ones({2})), "fill_ only supports 0-dimension value tensor but got tensor with 1 dimensions.");
+  Tensor v = tensor(2.5, requires_grad());
+  Tensor y = zeros({3});
+  y.fill_(v);
+  (y * tensor({1.0f, 2.0f, 3.0f})).sum().backward();
+  EXPECT_TENSOR(v.grad(), {}, {6});
+  EXPECT_THROW_MSG(x.fill_(1e300), "value cannot be converted to type float without overflow");
+  EXPECT_THROW_MSG(full({2}, 1e300), "value cannot be converted to type float without overflow");
+  EXPECT_TRUE(std::isinf(full({1}, kInf).item<float>()));
+}

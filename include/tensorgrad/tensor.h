@@ -146,6 +146,7 @@ class Tensor {
   Tensor& div_(const Scalar& other) const;
   Tensor& zero_() const;
   Tensor& fill_(const Scalar& value) const;
+  Tensor& fill_(const Tensor& value) const;
   Tensor& copy_(const Tensor& src, bool non_blocking = false) const;
   Tensor& operator+=(const Tensor& other) { return add_(other); }
   Tensor& operator+=(const Scalar& other) { return add_(other); }

@@ -137,8 +137,9 @@ void bind_creation(py::module_& m) {
     return tg::where(condition, to_tensor(x), to_tensor(y));
   }, py::arg("condition"), py::arg("input"), py::arg("other"));
   m.def("addmm", [](const Tensor& bias, const Tensor& a, const Tensor& b, py::handle beta, py::handle alpha) {
+    const tg::Scalar be = number(beta, "beta"), al = number(alpha, "alpha");  // with the GIL
     ReleaseIfLarge r(a.numel() * (b.dim() == 2 ? b.size(1) : 1));
-    return tg::addmm(bias, a, b, number(beta, "beta"), number(alpha, "alpha"));
+    return tg::addmm(bias, a, b, be, al);
   }, py::arg("input"), py::arg("mat1"), py::arg("mat2"), py::kw_only(), py::arg("beta") = 1, py::arg("alpha") = 1);
   m.def("prelu", [](const Tensor& a, const Tensor& weight) { return tg::prelu(a, weight); });
   m.def("result_type", [](const Tensor& a, py::handle b) {

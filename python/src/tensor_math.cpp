@@ -233,16 +233,21 @@ void bind_arithmetic(py::class_<Tensor>& cls) {
         return tg::where(condition, a, to_tensor(other));
       })
       .def("clamp", [](const Tensor& a, py::handle min, py::handle max) {
-        ReleaseIfLarge r(a.numel());
-        // Tensor bounds are elementwise maximum/minimum (tensorgrad's clamp takes numbers).
-        Tensor out = a;
+        // The bounds are read with the GIL held; tensor bounds are elementwise
+        // maximum/minimum (tensorgrad's clamp takes numbers).
+        Tensor min_tensor, max_tensor;
         std::optional<tg::Scalar> lo, hi;
-        if (is_tensor(min)) out = tg::maximum(out, unwrap(min));
+        if (is_tensor(min)) min_tensor = unwrap(min);
         else if (!min.is_none()) lo = scalar_arg(min, "min");
-        if (is_tensor(max)) out = tg::minimum(out, unwrap(max));
+        if (is_tensor(max)) max_tensor = unwrap(max);
         else if (!max.is_none()) hi = scalar_arg(max, "max");
+        const bool neither = min.is_none() && max.is_none();
+        ReleaseIfLarge r(a.numel());
+        Tensor out = a;
+        if (min_tensor.defined()) out = tg::maximum(out, min_tensor);
+        if (max_tensor.defined()) out = tg::minimum(out, max_tensor);
         // With neither bound, clamp raises libtorch's error.
-        if (lo || hi || (min.is_none() && max.is_none())) out = out.clamp(lo, hi);
+        if (lo || hi || neither) out = out.clamp(lo, hi);
         return out;
       }, py::arg("min") = py::none(), py::arg("max") = py::none())
       .def("clamp_min", [](const Tensor& a, py::handle v) { return a.clamp_min(scalar_arg(v, "min")); })

@@ -61,22 +61,36 @@ void bind_tensor_reduce(py::module_& m, py::class_<Tensor>& cls) {
   cls.def("max", [max_type](const Tensor& t, py::handle dim, bool keepdim) -> py::object {
         if (dim.is_none()) return wrap(t.max());
         if (is_tensor(dim)) return wrap(tg::maximum(t, unwrap(dim)));
-        ReleaseIfLarge r(t.numel());
-        return values_indices(max_type, t.max(dim.cast<int64_t>(), keepdim));
+        // Python objects are read and made with the GIL held, the reduction without it.
+        const auto d = dim.cast<int64_t>();
+        std::tuple<Tensor, Tensor> result;
+        {
+          ReleaseIfLarge r(t.numel());
+          result = t.max(d, keepdim);
+        }
+        return values_indices(max_type, std::move(result));
       }, py::arg("dim") = py::none(), py::arg("keepdim") = false)
       .def("min", [min_type](const Tensor& t, py::handle dim, bool keepdim) -> py::object {
         if (dim.is_none()) return wrap(t.min());
         if (is_tensor(dim)) return wrap(tg::minimum(t, unwrap(dim)));
-        ReleaseIfLarge r(t.numel());
-        return values_indices(min_type, t.min(dim.cast<int64_t>(), keepdim));
+        // Python objects are read and made with the GIL held, the reduction without it.
+        const auto d = dim.cast<int64_t>();
+        std::tuple<Tensor, Tensor> result;
+        {
+          ReleaseIfLarge r(t.numel());
+          result = t.min(d, keepdim);
+        }
+        return values_indices(min_type, std::move(result));
       }, py::arg("dim") = py::none(), py::arg("keepdim") = false)
       .def("amax", [](const Tensor& t, py::handle dim, bool keepdim) {
+        const std::vector<int64_t> dims = optional_dims(dim).value_or(std::vector<int64_t>{});
         ReleaseIfLarge r(t.numel());
-        return t.amax(optional_dims(dim).value_or(std::vector<int64_t>{}), keepdim);
+        return t.amax(dims, keepdim);
       }, py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
       .def("amin", [](const Tensor& t, py::handle dim, bool keepdim) {
+        const std::vector<int64_t> dims = optional_dims(dim).value_or(std::vector<int64_t>{});
         ReleaseIfLarge r(t.numel());
-        return t.amin(optional_dims(dim).value_or(std::vector<int64_t>{}), keepdim);
+        return t.amin(dims, keepdim);
       }, py::arg("dim") = py::tuple(), py::arg("keepdim") = false)
       .def("argmax", [](const Tensor& t, std::optional<int64_t> dim, bool keepdim) {
         ReleaseIfLarge r(t.numel());
@@ -87,8 +101,9 @@ void bind_tensor_reduce(py::module_& m, py::class_<Tensor>& cls) {
         return t.argmin(dim, keepdim);
       }, py::arg("dim") = py::none(), py::arg("keepdim") = false)
       .def("logsumexp", [](const Tensor& t, py::handle dim, bool keepdim) {
+        const std::vector<int64_t> dims = int_list(dim, "logsumexp");
         ReleaseIfLarge r(t.numel());
-        return t.logsumexp(int_list(dim, "logsumexp"), keepdim);
+        return t.logsumexp(dims, keepdim);
       }, py::arg("dim"), py::arg("keepdim") = false)
       .def("softmax", [](const Tensor& t, int64_t dim, py::handle dtype) {
         const auto dt = parse_dtype(dtype);

@@ -359,3 +359,14 @@ def test_iterating_a_0d_tensor_raises():
 def test_an_out_of_range_index_names_its_position():
     with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 1 with size 4"):
         tg.zeros(3, 4)[0, 9]
+
+
+def test_reductions_of_large_tensors_read_their_arguments_with_the_gil():
+    # From 32,768 elements the GIL is released around the kernel; the dims were
+    # parsed (and max's named tuple built) without it: a segfault.
+    x = tg.ones(256, 128)
+    assert values(x.amax([1]))[:2] == [1, 1] and values(x.amin((0, 1))) == 1
+    assert x.logsumexp([0]).shape == (128,)
+    assert x.max(1).values.shape == (256,) and x.min(0).indices.shape == (128,)
+    assert values(x.clamp(tg.zeros(1), 0.5))[0][:2] == [0.5, 0.5]
+    assert tg.addmm(tg.zeros(256, 256), x, x.t(), beta=1, alpha=2)[0, 0].item() == 256.0

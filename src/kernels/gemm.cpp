@@ -137,22 +137,50 @@ float* scratch_floats(std::vector<float>& buffer, int64_t n) {
   return p + (kAlignFloats - reinterpret_cast<uintptr_t>(p) / sizeof(float) % kAlignFloats) % kAlignFloats;
 }
 
-// This thread's copy of op(B) = B^T (N x K, rows ldb apart) as a K x N matrix.
-const float* transposed_b_copy(int64_t N, int64_t K, const float* B, int64_t ldb) {
+// Columns [first, first + columns) of this thread's copy of op(B) = B^T (B is
+// N x K, rows ldb apart), a K x N matrix: the block's columns only, but always
+// with N columns between rows, so that every block of the product reads its part
+// of B^T at the same leading dimension and oneDNN rounds it as it rounds the
+// whole (at ld 512 and 1024 its bits differed). Returns the copy's first column.
+const float* transposed_b_columns(int64_t first, int64_t columns, int64_t N, int64_t K, const float* B,
+                                  int64_t ldb) {
   thread_local std::vector<float> buffer;
   float* copy = scratch_floats(buffer, N * K);
-  transpose_into(N, K, B, ldb, copy, N);
-  return copy;
+  transpose_into(columns, K, B + first * ldb, ldb, copy + first, N);
+  return copy + first;
 }
 
-// One float product on the calling thread.
-void sgemm_serial(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  if (is_narrow(trans_a, trans_b, M, N))
-    return sgemm_turned_around(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  if (copies_transposed_b(trans_a, trans_b, M, N, K, ldb))
-    return dnnl_sgemm_serial('N', 'N', M, N, K, alpha, A, lda, transposed_b_copy(N, K, B, ldb), N, beta, C, ldc);
-  dnnl_sgemm_serial(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+// How every block of one float product is computed, decided once for the whole
+// product: decided per block, a product cut over two threads ran other kernels
+// than on one (blocks of 128 rows skip the copy of B^T that 256 rows make) and
+// its bits depended on the thread count.
+struct SerialKernel {
+  bool narrow = false;    // Note [Narrow products]
+  bool copy_b = false;    // Note [Copied transposed B]
+};
+
+SerialKernel serial_kernel(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, int64_t ldb) {
+  SerialKernel k;
+  k.narrow = is_narrow(trans_a, trans_b, M, N);
+  k.copy_b = !k.narrow && copies_transposed_b(trans_a, trans_b, M, N, K, ldb);
+  return k;
+}
+
+// The block of rows [first_row, first_row + rows) and columns [first_column,
+// first_column + columns) of an M x N x K float product (N and ldb whole), on the
+// calling thread; A, B and C point at the whole matrices.
+void sgemm_block(const SerialKernel& kernel, bool trans_a, bool trans_b, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+                 int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
+  const float* a = A + (trans_a ? first_row : first_row * lda);
+  const float* b = B + (trans_b ? first_column * ldb : first_column);
+  float* c = C + first_row * ldc + first_column;
+  if (kernel.narrow) return sgemm_turned_around(trans_a, trans_b, rows, columns, K, alpha, a, lda, b, ldb, beta, c, ldc);
+  if (kernel.copy_b) {
+    const float* copy = transposed_b_columns(first_column, columns, N, K, B, ldb);
+    return dnnl_sgemm_serial('N', 'N', rows, columns, K, alpha, a, lda, copy, N, beta, c, ldc);
+  }
+  dnnl_sgemm_serial(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', rows, columns, K, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // A float32 product is split over threads only in blocks of at least this many
@@ -395,11 +423,11 @@ int64_t gemm_onto_rows(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t
   }
   // Each thread writes the rows of its own block just before its product reads
   // them back, while they are in its cache.
+  const SerialKernel kernel = serial_kernel(trans_a, trans_b, M, N, K, ldb);
   auto run_block = [&](int64_t first_row, int64_t rows, int64_t first_column, int64_t columns) {
     set_rows(first_row, rows, first_column, columns);
-    sgemm_serial(trans_a, trans_b, rows, columns, K, alpha, A + (trans_a ? first_row : first_row * lda), lda,
-                 B + (trans_b ? first_column * ldb : first_column), ldb, beta, C + first_row * ldc + first_column,
-                 ldc);
+    sgemm_block(kernel, trans_a, trans_b, N, K, alpha, A, lda, B, ldb, beta, C, ldc, first_row, rows, first_column,
+                columns);
   };
   return for_each_block(M, N, K, trans_a, trans_b, trans_b && b_rows_by_thread, run_block);
 }

@@ -97,6 +97,11 @@ Tensor contiguous_raw(const Tensor& t) {
 }
 
 void fill_raw(const Tensor& t, const Scalar& value) {
+  // Checked as libtorch's Scalar::to<float>: a finite value beyond float's range
+  // raises rather than filling inf.
+  TG_CHECK(t.dtype() != kFloat || !value.isFloatingPoint() || !std::isfinite(value.toDouble()) ||
+               std::abs(value.toDouble()) <= std::numeric_limits<float>::max(),
+           "value cannot be converted to type float without overflow");
   kernels::visit(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = value.to<T>();
@@ -275,6 +280,16 @@ Tensor& Tensor::fill_(const Scalar& value) const { return fill_recording(*this, 
 
 Tensor& Tensor::zero_() const { return fill_recording(*this, 0, "ZeroBackward0"); }
 
+// libtorch's fill_.Tensor: a 0-dim value, whose gradient, when it requires grad,
+// is the sum of self's (a copy of the value expanded to self's shape).
+Tensor& Tensor::fill_(const Tensor& value) const {
+  TG_CHECK(value.defined(), "fill_(): the value is an undefined Tensor");
+  TG_CHECK(value.dim() == 0, "fill_ only supports 0-dimension value tensor but got tensor with ", value.dim(),
+           " dimensions.");
+  if (autograd::needs_record(value) && is_floating_point()) return copy_(value.expand(sizes()));
+  return fill_(value.item());
+}
+
 Tensor& Tensor::copy_(const Tensor& src, bool) const {
   ops::check_inplace(*this);
   TG_CHECK(src.defined(), "copy_(): the source is an undefined Tensor");
@@ -282,7 +297,9 @@ Tensor& Tensor::copy_(const Tensor& src, bool) const {
   const DimVector shape = core::broadcast_shapes(sizes(), src.sizes());
   TG_CHECK(shape.ref().equals(sizes()), "output with shape ", sizes(), " doesn't match the broadcast shape ",
            shape.ref());
-  const bool record = autograd::needs_record(*this, src);
+  // An integer or bool self takes no history, whatever src requires (libtorch
+  // records only into differentiable types).
+  const bool record = autograd::needs_record(*this, src) && is_floating_point();
   if (record) ops::check_view_may_record(*this);
   ops::bump_version(*this);
   // libtorch refuses a source that overlaps self; its values are copied first here,

@@ -134,6 +134,17 @@ void apply_inplace_scalar(const Tensor& self, const Scalar& s, const Op& op) {
   });
 }
 
+// Whether an in-place op can run its kernel in self's type straight away: an
+// operand of another dtype is computed in the promoted type first (a float64
+// operand of a float32 tensor: x.div_(1e39 as double) is 1e-39, not 0), and an
+// alpha other than the integer 1 goes through add's checks and rounding, as out
+// of place.
+bool same_dtype_operand(const Tensor& self, const Tensor& other) { return other.dtype() == self.dtype(); }
+bool alpha_is_one(const Tensor& self, const Scalar& alpha) {
+  if (alpha.isFloatingPoint()) return self.is_floating_point() && alpha.toDouble() == 1.0;
+  return alpha.isIntegral(false) && alpha.toLong() == 1;
+}
+
 template <class T>
 T wrap_add(T x, T y) {
   if constexpr (std::is_same_v<T, int64_t>) return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
@@ -151,43 +162,38 @@ T wrap_mul(T x, T y) {
 
 Tensor& Tensor::add_(const Tensor& other, const Scalar& alpha) const {
   check_inplace_operand(*this, other, result_type(*this, other));
-  if (needs_record(*this, other)) {
-    check_inplace(*this);
+  check_inplace(*this);
+  if (needs_record(*this, other) || !same_dtype_operand(*this, other) || !alpha_is_one(*this, alpha)) {
     commit_inplace(*this, tg::add(*this, other, alpha));
     return as_mutable(*this);
   }
-  check_inplace(*this);
   bump_version(*this);
-  if (alpha.toDouble() == 1.0) {
-    apply_inplace(*this, other, [](auto x, auto y) { return wrap_add(x, y); });
-  } else {
-    Tensor scaled = tg::mul(other, alpha);
-    apply_inplace(*this, scaled, [](auto x, auto y) { return wrap_add(x, y); });
-  }
+  apply_inplace(*this, other, [](auto x, auto y) { return wrap_add(x, y); });
   return as_mutable(*this);
 }
 
 Tensor& Tensor::add_(const Scalar& other, const Scalar& alpha) const {
-  const Scalar s = alpha.toDouble() == 1.0                                ? other
-                   : (other.isFloatingPoint() || alpha.isFloatingPoint()) ? Scalar(other.toDouble() * alpha.toDouble())
-                                                                          : Scalar(other.toLong() * alpha.toLong());
-  TG_CHECK(can_cast(result_type(*this, s), dtype()), "result type ", result_type(*this, s),
-           " can't be cast to the desired output type ", dtype());
-  if (needs_record(*this)) {
+  if (needs_record(*this) || !alpha_is_one(*this, alpha)) {
+    // add's alpha checks and scaling, then the cast into self.
+    Tensor result = tg::add(*this, other, alpha);
+    TG_CHECK(can_cast(result.dtype(), dtype()), "result type ", result.dtype(),
+             " can't be cast to the desired output type ", dtype());
     check_inplace(*this);
-    commit_inplace(*this, tg::add(*this, s));
+    commit_inplace(*this, result);
     return as_mutable(*this);
   }
+  TG_CHECK(can_cast(result_type(*this, other), dtype()), "result type ", result_type(*this, other),
+           " can't be cast to the desired output type ", dtype());
   check_inplace(*this);
   bump_version(*this);
-  apply_inplace_scalar(*this, s, [](auto x, auto y) { return wrap_add(x, y); });
+  apply_inplace_scalar(*this, other, [](auto x, auto y) { return wrap_add(x, y); });
   return as_mutable(*this);
 }
 
 // sub's checks (no bool operands) and, with autograd, sub's node (SubBackward0/1);
 // otherwise the kernel of add_.
 Tensor& Tensor::sub_(const Tensor& other, const Scalar& alpha) const {
-  if (dtype() == kBool || other.dtype() == kBool || needs_record(*this, other)) {
+  if (dtype() == kBool || other.dtype() == kBool || needs_record(*this, other) || !alpha_is_one(*this, alpha)) {
     check_inplace_operand(*this, other, result_type(*this, other));
     check_inplace(*this);
     commit_inplace(*this, tg::sub(*this, other, alpha));
@@ -216,6 +222,10 @@ Tensor& Tensor::mul_(const Tensor& other) const {
     return as_mutable(*this);
   }
   check_inplace(*this);
+  if (!same_dtype_operand(*this, other)) {
+    commit_inplace(*this, tg::mul(*this, other));
+    return as_mutable(*this);
+  }
   bump_version(*this);
   apply_inplace(*this, other, [](auto x, auto y) { return wrap_mul(x, y); });
   return as_mutable(*this);
@@ -244,6 +254,10 @@ Tensor& Tensor::div_(const Tensor& other) const {
     return as_mutable(*this);
   }
   check_inplace(*this);
+  if (!same_dtype_operand(*this, other)) {
+    commit_inplace(*this, tg::div(*this, other));
+    return as_mutable(*this);
+  }
   bump_version(*this);
   apply_inplace(*this, other, [](auto x, auto y) { return x / y; });
   return as_mutable(*this);

@@ -167,7 +167,7 @@ Tensor relu(const Tensor& a) {
   TG_CHECK(a.dtype() != kBool, "Boolean inputs not supported for relu");
   Tensor out = unary_map(a, a.dtype(), [](auto x) {
     if constexpr (std::is_same_v<decltype(x), bool>) return x;
-    else return x <= 0 ? decltype(x)(0) : x;  // NaN stays NaN, as libtorch's clamp_min
+    else return x < 0 ? decltype(x)(0) : x;  // NaN stays NaN and -0 stays -0, as libtorch's clamp_min
   });
   // Subgradient 0 at 0, as libtorch's threshold_backward (which passes the gradient at NaN).
   record_unary("ReluBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {

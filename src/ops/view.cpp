@@ -155,8 +155,10 @@ Tensor reshape(const Tensor& a, IntArrayRef shape) {
     return out;
   }
   // Not expressible as a view: copy, as libtorch (a contiguous clone + _unsafe_view).
+  // The result aliases a copy nothing else sees, so it is not a view (in-place ops
+  // on it record as on any tensor), as libtorch's _unsafe_view.
   Tensor copy = a.contiguous();
-  Tensor out = make_view(copy, sizes, core::contiguous_strides(sizes), 0);
+  Tensor out = alias(copy, sizes, core::contiguous_strides(sizes), 0);
   if (needs_tangent(copy)) set_view_tangent(out, copy);
   if (needs_record(copy)) {
     auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {

@@ -583,6 +583,7 @@ TEST(Regressions, SmallerDifferencesFromLibtorch) {
   EXPECT_EQ(l.sum(kBool).dtype(), kBool);
   EXPECT_TRUE(l.sum(kBool).item<bool>());
   EXPECT_FALSE(zeros({3}, dtype(kLong)).sum(std::vector<int64_t>{0}, false, kBool).item<bool>());
+  EXPECT_TRUE(tensor({0.0f, 0.5f}).sum(kBool).item<bool>());
   EXPECT_THROW_MSG(tensor(3.0).sum(std::vector<int64_t>{0, 0}), "dim 0 appears multiple times in the list of dims");
   EXPECT_THROW_MSG(x.mean(kLong), "Optional dtype must be either a floating point or complex dtype. Got: Long");
   EXPECT_THROW_MSG(l.mean(), "Input dtype must be either a floating point or complex dtype. Got: Long");

@@ -47,8 +47,8 @@ int64_t reduced_count(const Tensor& x, uint64_t mask) {
 
 Tensor reduce_sum(const Tensor& x, IntArrayRef dims, bool keepdim, optional<ScalarType> dtype, const char* name) {
   const uint64_t mask = core::dims_mask(dims, x.dim(), "sum");
-  // A bool sum is a logical or, as libtorch's.
-  Tensor out = sum_dtype(x, dtype) == kBool ? ne(sum_impl(x, mask, keepdim, kLong), 0)
+  // A bool sum is a logical or of the values cast to bool (0.5 is true), as libtorch's.
+  Tensor out = sum_dtype(x, dtype) == kBool ? ne(sum_impl(ne(x, 0), mask, keepdim, kLong), 0)
                                             : sum_impl(x, mask, keepdim, sum_dtype(x, dtype));
   if (needs_tangent(x)) set_tangent(out, x, [&](const Tensor& t) { return reduce_sum(t, dims, keepdim, dtype, name); });
   if (needs_record(x)) {

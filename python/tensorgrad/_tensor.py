@@ -123,6 +123,17 @@ def _masked_fill(self, mask, value):
     return _C.where(mask, value, self)
 
 
+def _ipow(self, exponent):
+    # x **= y in place, as torch's pow_ (without it Python rebound x to x ** y,
+    # and aliases and views of x kept the old values).
+    result = self.pow(exponent)
+    if result.dtype is not self.dtype:
+        names = {_C.float32: "Float", _C.float64: "Double", _C.int64: "Long", _C.bool: "Bool"}
+        raise RuntimeError("Found dtype {} but expected {}".format(names[self.dtype], names[result.dtype]))
+    self.copy_(result)
+    return self
+
+
 def _iter(self):
     # Without __iter__, Python iterated through __getitem__ until IndexError,
     # so a 0-d tensor iterated as empty instead of raising, as torch does.
@@ -167,7 +178,7 @@ def _all(self):
 for _name, _fn in {
     "__repr__": _repr, "__str__": _repr, "__format__": _format, "__deepcopy__": _deepcopy,
     "__reduce_ex__": _reduce_ex, "split": _split, "chunk": _chunk, "unbind": _unbind,
-    "masked_fill": _masked_fill, "__iter__": _iter, "new_tensor": _new_tensor, "new_zeros": _factory_like(_C.zeros),
+    "masked_fill": _masked_fill, "__iter__": _iter, "__ipow__": _ipow, "new_tensor": _new_tensor, "new_zeros": _factory_like(_C.zeros),
     "new_ones": _factory_like(_C.ones), "new_empty": _factory_like(_C.empty), "new_full": _new_full,
     "uniform_": _uniform_, "normal_": _normal_, "any": _any, "all": _all,
 }.items():

@@ -370,3 +370,23 @@ def test_reductions_of_large_tensors_read_their_arguments_with_the_gil():
     assert x.max(1).values.shape == (256,) and x.min(0).indices.shape == (128,)
     assert values(x.clamp(tg.zeros(1), 0.5))[0][:2] == [0.5, 0.5]
     assert tg.addmm(tg.zeros(256, 256), x, x.t(), beta=1, alpha=2)[0, 0].item() == 256.0
+
+
+def test_ipow_is_in_place():
+    x = tg.tensor([1.0, 2.0, 3.0])
+    alias, view = x, x[1:]
+    x **= 2
+    assert alias is x and values(view) == [4, 9]
+    n = tg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="Found dtype Long but expected Float"):
+        n **= 0.5
+
+
+def test_state_dict_keeps_every_name_of_a_shared_submodule():
+    class Tied(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = tg.nn.Linear(2, 2)
+            self.dec = self.enc
+
+    assert list(Tied().state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]

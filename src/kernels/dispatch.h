@@ -29,7 +29,7 @@ decltype(auto) visit_floating(ScalarType t, const char* op, F&& f) {
     case ScalarType::Double: return f(double{});
     default: break;
   }
-  throw TypeError(detail::str("\"", op, "\" not implemented for '", t, "'"));
+  throw Error(detail::str("\"", op, "\" not implemented for '", t, "'"));
 }
 
 // Numbers only (no bool), as libtorch's "all types" dispatch.
@@ -41,7 +41,7 @@ decltype(auto) visit_numeric(ScalarType t, const char* op, F&& f) {
     case ScalarType::Long: return f(int64_t{});
     default: break;
   }
-  throw TypeError(detail::str("\"", op, "\" not implemented for '", t, "'"));
+  throw Error(detail::str("\"", op, "\" not implemented for '", t, "'"));
 }
 
 }  // namespace tg::kernels

@@ -308,7 +308,7 @@ ConvPlan plan_conv2d(const Tensor& input, const Tensor& weight, const Tensor& bi
   }
   TG_CHECK(!bias.defined() || bias.dtype() == input.dtype(), "Input type (", c_type_name(input.dtype()),
            ") and bias type (", c_type_name(bias.dtype()), ") should be the same");
-  TG_CHECK_TYPE(is_floating_point(input.dtype()), "\"conv2d\" not implemented for '", input.dtype(), "'");
+  TG_CHECK(is_floating_point(input.dtype()), "\"conv2d\" not implemented for '", input.dtype(), "'");
 
   ConvPlan p;
   p.batch = input.size(0);

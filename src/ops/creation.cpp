@@ -294,7 +294,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const TensorOptions& optio
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options) {
   const bool floating = start.isFloatingPoint() || end.isFloatingPoint() || step.isFloatingPoint();
   ScalarType dtype = options.has_dtype() ? options.dtype() : floating ? get_default_dtype() : kLong;
-  TG_CHECK_TYPE(dtype != kBool, "\"arange_cpu\" not implemented for 'Bool'");
+  TG_CHECK(dtype != kBool, "\"arange_cpu\" not implemented for 'Bool'");
   const bool integral = dtype == kLong;
   const int64_t first = integral ? start.toLong() : 0, last = integral ? end.toLong() : 0;
   const int64_t stride = integral ? step.toLong() : 0;

@@ -120,8 +120,8 @@ LayerNormShape check_layer_norm(const Tensor& input, const nn::functional::Layer
   for (const Tensor* t : {&w, &b})
     TG_CHECK(!t->defined() || t->dtype() == input.dtype(), "expected scalar type ", input.dtype(), " but found ",
              t->dtype());
-  TG_CHECK_TYPE(is_floating_point(input.dtype()), "\"LayerNormKernelImpl\" not implemented for '", input.dtype(),
-                "'");
+  TG_CHECK(is_floating_point(input.dtype()), "\"LayerNormKernelImpl\" not implemented for '", input.dtype(),
+           "'");
   LayerNormShape s;
   for (int64_t d = 0; d < nd; ++d) {
     if (d < nd - k) {

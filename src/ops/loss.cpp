@@ -89,7 +89,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossFuncOpti
               << "they have the same size. (function mse_loss)\n";
   const DimVector shape = core::broadcast_shapes(input.sizes(), target.sizes());
   const ScalarType dtype = result_type(input, target);
-  TG_CHECK_TYPE(is_floating_point(dtype), "\"mse_cpu\" not implemented for '", dtype, "'");
+  TG_CHECK(is_floating_point(dtype), "\"mse_cpu\" not implemented for '", dtype, "'");
   const Reduction red = reduction_of(options.reduction());
   Tensor out = reduce(binary_map(input, target, dtype, [](auto x, auto y) { return (x - y) * (x - y); }), red);
   if (needs_record(input, target)) {
@@ -135,7 +135,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Bin
   if (weight.defined()) check_broadcasts_to(target.sizes(), weight.sizes(), input.sizes());
   if (GradMode::is_enabled()) check_no_requires_grad(weight, "weight", "binary_cross_entropy");
   const ScalarType dtype = input.dtype();
-  TG_CHECK_TYPE(input.is_floating_point(), "\"binary_cross_entropy\" not implemented for '", dtype, "'");
+  TG_CHECK(input.is_floating_point(), "\"binary_cross_entropy\" not implemented for '", dtype, "'");
   TG_CHECK(target.dtype() == dtype, "Found dtype ", target.dtype(), " but expected ", dtype);
   const Reduction red = reduction_of(options.reduction());
   // Laid out as libtorch's (Note [Elementwise output layout]: input's, then target's).

@@ -89,7 +89,7 @@ ClassProblem check_class_problem(const Tensor& input, const Tensor& target, cons
       TG_CHECK(target.size(0) == input.size(0) && target.size(1) == input.size(2) && target.size(2) == input.size(3),
                "size mismatch (got input: ", input.sizes(), " , target: ", target.sizes());
   }
-  TG_CHECK_TYPE(input.is_floating_point(), "\"", kernel, "\" not implemented for '", input.dtype(), "'");
+  TG_CHECK(input.is_floating_point(), "\"", kernel, "\" not implemented for '", input.dtype(), "'");
   TG_CHECK(!weight.defined() || weight.dtype() == input.dtype(), "expected scalar type ", input.dtype(), " but found ",
            weight.dtype());
   TG_CHECK(target.dtype() == kLong, "expected scalar type Long but found ", target.dtype());
@@ -248,8 +248,8 @@ Tensor probability_cross_entropy(const Tensor& input, const Tensor& target, cons
   TG_CHECK(!weight.defined() || (weight.dim() == 1 && weight.numel() == classes),
            "cross_entropy: weight tensor should be defined either for all ", classes,
            " classes or no classes but got weight tensor of shape: ", weight.sizes());
-  TG_CHECK_TYPE(input.is_floating_point(), "\"log_softmax_lastdim_kernel_impl\" not implemented for '", input.dtype(),
-                "'");
+  TG_CHECK(input.is_floating_point(), "\"log_softmax_lastdim_kernel_impl\" not implemented for '", input.dtype(),
+           "'");
   Tensor logp = log_softmax(input, cd);
   Tensor t = target;
   if (eps > 0) {
@@ -282,9 +282,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   if (input.sizes() == target.sizes())
     return probability_cross_entropy(input, target, options.weight(), red, options.ignore_index(), eps);
   TG_CHECK(!(eps > 1.0), "label_smoothing must be between 0.0 and 1.0. Got: ", eps);
-  TG_CHECK_TYPE(input.is_floating_point(), "\"",
-                input.dim() <= 2 ? "log_softmax_lastdim_kernel_impl" : "softmax_kernel_impl",
-                "\" not implemented for '", input.dtype(), "'");
+  TG_CHECK(input.is_floating_point(), "\"",
+           input.dim() <= 2 ? "log_softmax_lastdim_kernel_impl" : "softmax_kernel_impl",
+           "\" not implemented for '", input.dtype(), "'");
   TG_CHECK_INDEX(input.dim() > 0, "Dimension out of range (expected to be in range of [-1, 0], but got 1)");
   if (GradMode::is_enabled())
     check_no_requires_grad(options.weight(), "weight", input.dim() >= 3 ? "nll_loss2d_forward" : "nll_loss_forward");

@@ -28,7 +28,7 @@ T pow_op(T x, T y) {
   else return std::pow(x, y);
 }
 
-void check_not_bool(ScalarType t) { TG_CHECK_TYPE(t != kBool, "\"pow\" not implemented for 'Bool'"); }
+void check_not_bool(ScalarType t) { TG_CHECK(t != kBool, "\"pow\" not implemented for 'Bool'"); }
 
 }  // namespace
 

@@ -27,7 +27,7 @@ Tensor prelu(const Tensor& a, const Tensor& weight) {
              " and channel size = ", channels, ".");
   }
   TG_CHECK(weight.dtype() == a.dtype(), "Found dtype ", weight.dtype(), " but expected ", a.dtype());
-  TG_CHECK_TYPE(a.is_floating_point(), "\"prelu_cpu\" not implemented for '", a.dtype(), "'");
+  TG_CHECK(a.is_floating_point(), "\"prelu_cpu\" not implemented for '", a.dtype(), "'");
   const int64_t ndim = a.dim();
   // Contiguous, as libtorch's prelu_cpu makes it whatever a's layout; one loop
   // (as where(x > 0, x, x * w) it took three passes, 3.1x libtorch's time).

@@ -221,7 +221,7 @@ std::tuple<Tensor, Tensor> min(const Tensor& a, int64_t dim, bool keepdim) {
 namespace {
 template <bool Max>
 Tensor arg_extremum(const Tensor& a, optional<int64_t> dim, bool keepdim, const char* op) {
-  TG_CHECK_TYPE(a.dtype() != kBool, "\"", op, "_cpu\" not implemented for 'Bool'");
+  TG_CHECK(a.dtype() != kBool, "\"", op, "_cpu\" not implemented for 'Bool'");
   if (!dim) {
     check_nonempty(a, core::dims_mask({}, a.dim(), op), op);
     Tensor flat = a.reshape({-1});

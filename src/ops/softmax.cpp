@@ -18,7 +18,7 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, co
     const char* kernel = !last ? "softmax_kernel_impl"
                          : Log ? "log_softmax_lastdim_kernel_impl"
                                : "softmax_lastdim_kernel_impl";
-    throw TypeError(detail::str("\"", kernel, "\" not implemented for '", a.dtype(), "'"));
+    throw Error(detail::str("\"", kernel, "\" not implemented for '", a.dtype(), "'"));
   }
   const ScalarType t = dtype ? *dtype : a.dtype();
   Tensor x = contiguous_raw(cast(a, t));

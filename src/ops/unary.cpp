@@ -116,7 +116,7 @@ Tensor erf(const Tensor& a) {
 }
 
 Tensor abs(const Tensor& a) {
-  TG_CHECK_TYPE(a.dtype() != kBool, "\"abs_cpu\" not implemented for 'Bool'");
+  TG_CHECK(a.dtype() != kBool, "\"abs_cpu\" not implemented for 'Bool'");
   Tensor out = unary_map(a, a.dtype(), [](auto x) {
     using T = decltype(x);
     if constexpr (std::is_same_v<T, bool>) return x;
@@ -179,7 +179,7 @@ Tensor relu(const Tensor& a) {
 }
 
 Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
-  TG_CHECK_TYPE(a.is_floating_point(), "\"leaky_relu_cpu\" not implemented for '", a.dtype(), "'");
+  TG_CHECK(a.is_floating_point(), "\"leaky_relu_cpu\" not implemented for '", a.dtype(), "'");
   const double slope = negative_slope.toDouble();
   // The slope multiplies in the input's type, as in libtorch's kernel (a product in
   // double rounds differently). The product is taken for every element: taken only
@@ -204,7 +204,7 @@ Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
 
 Tensor gelu(const Tensor& a, const std::string& approximate) {
   TG_CHECK(approximate == "none" || approximate == "tanh", "approximate argument must be either none or tanh.");
-  TG_CHECK_TYPE(a.is_floating_point(), "\"GeluKernelImpl\" not implemented for '", a.dtype(), "'");
+  TG_CHECK(a.is_floating_point(), "\"GeluKernelImpl\" not implemented for '", a.dtype(), "'");
   if (approximate == "none") {
     Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE {
       using T = decltype(x);
@@ -264,8 +264,8 @@ Tensor clamp_impl(const Tensor& a, const optional<Scalar>& min, const optional<S
   if (max) rt.add(*max);
   const ScalarType t = rt.get();
   // A Bool tensor clamped to numbers is computed in their type, as libtorch's.
-  TG_CHECK_TYPE(t != kBool, "\"", min && max ? "clamp_scalar" : min ? "clamp_min" : "clamp_max",
-                "_cpu\" not implemented for 'Bool'");
+  TG_CHECK(t != kBool, "\"", min && max ? "clamp_scalar" : min ? "clamp_min" : "clamp_max",
+           "_cpu\" not implemented for 'Bool'");
   // A missing bound is the type's extreme (an infinity for floating types), so
   // every element goes through the same two selects (no branch to mispredict).
   // max follows min, as libtorch's min(max(x, lo), hi): with lo > hi every
@@ -318,7 +318,7 @@ Tensor logical_not(const Tensor& a) {
 }
 
 Tensor Tensor::operator~() const {
-  TG_CHECK_TYPE(dtype() == kBool || dtype() == kLong, "bitwise_not_cpu not implemented for '", dtype(), "'");
+  TG_CHECK(dtype() == kBool || dtype() == kLong, "bitwise_not_cpu not implemented for '", dtype(), "'");
   if (dtype() == kBool) return logical_not(*this);
   Tensor out = ops::empty_elementwise(sizes(), kLong, {this});
   kernels::map<int64_t, int64_t>(out, [](int64_t x) { return ~x; }, *this);

@@ -246,7 +246,9 @@ class Module:
     # ---- state ---------------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         out = OrderedDict() if destination is None else destination
-        for name, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # Every path to a module, as torch's: a submodule shared under two names
+        # has its tensors under both.
+        for name, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             dot = name + "." if name else ""
             for key, p in module._parameters.items():
                 if p is not None:

@@ -594,6 +594,10 @@ TEST(Regressions, SmallerDifferencesFromLibtorch) {
   const Tensor m = arange(12).reshape({3, 4});
   EXPECT_TRUE(equal(m.index({Ellipsis, Ellipsis}), m));
   EXPECT_TRUE(equal(m.index({Ellipsis, 0, Ellipsis}), m.select(1, 0)));
+  // index_put_ drops the value's leading dims of size 1, as libtorch's copy_to.
+  Tensor grid = zeros({2, 4});
+  grid.index_put_({0}, arange(4.0).reshape({1, 1, 4}));
+  EXPECT_TENSOR(grid, {2, 4}, {0, 1, 2, 3, 0, 0, 0, 0});
 }
 
 // relu(-0.0) gave +0.0; libtorch keeps -0.0.

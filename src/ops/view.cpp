@@ -404,7 +404,13 @@ Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Tensor
   for (const auto& i : indices)
     TG_CHECK_INDEX(!i.is_tensor(), "index_put_ with tensor indices is not supported by tensorgrad");
   Tensor target = index(indices);
-  target.copy_(value);
+  // As libtorch's copy_to: the value's leading dims of size 1 are dropped first,
+  // so a [1, 4] value fills a [4] row.
+  int64_t leading_ones = 0;
+  while (leading_ones < value.dim() && value.size(leading_ones) == 1) ++leading_ones;
+  const IntArrayRef sizes = value.sizes();
+  target.copy_(leading_ones == 0 ? value
+                                 : value.view(IntArrayRef(sizes.data() + leading_ones, sizes.size() - leading_ones)));
   return *this;
 }
 Tensor& Tensor::index_put_(ArrayRef<indexing::TensorIndex> indices, const Scalar& value) {

@@ -594,6 +594,15 @@ TEST(Regressions, SmallerDifferencesFromLibtorch) {
   const Tensor m = arange(12).reshape({3, 4});
   EXPECT_TRUE(equal(m.index({Ellipsis, Ellipsis}), m));
   EXPECT_TRUE(equal(m.index({Ellipsis, 0, Ellipsis}), m.select(1, 0)));
+  // A bool mask of several dims selects over as many dims, as libtorch's.
+  const Tensor cube = arange(24).reshape({2, 3, 4});
+  EXPECT_TENSOR(cube.index({cube > 20}), {3}, {21, 22, 23});
+  const Tensor rows = tensor({{true, false, true}, {false, false, true}});
+  EXPECT_TENSOR(cube.index({rows}), {3, 4}, {0, 1, 2, 3, 8, 9, 10, 11, 20, 21, 22, 23});
+  EXPECT_TENSOR(cube.index({Slice(), Slice(), tensor({true, false, true, false})}), {2, 3, 2},
+                {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22});
+  EXPECT_THROW_MSG(cube.index({tensor({{true, false}, {false, true}})}),
+                   "The shape of the mask [2, 2] at index 1 does not match the shape of the indexed tensor [2, 3, 4] at index 1");
   // index_put_ drops the value's leading dims of size 1, as libtorch's copy_to.
   Tensor grid = zeros({2, 4});
   grid.index_put_({0}, arange(4.0).reshape({1, 1, 4}));

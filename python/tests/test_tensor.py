@@ -390,3 +390,8 @@ def test_state_dict_keeps_every_name_of_a_shared_submodule():
             self.dec = self.enc
 
     assert list(Tied().state_dict()) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+
+
+def test_a_full_shape_bool_mask_selects_in_row_major_order():
+    x = tg.arange(24.0).reshape(2, 3, 4)
+    assert values(x[x > 20]) == [21, 22, 23]

@@ -327,7 +327,9 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
   int64_t consumed = 0;  // dims of self that indices refer to
   int64_t index_tensors = 0;
   for (const TensorIndex& i : indices) {
-    if (i.is_integer() || i.is_slice() || i.is_tensor()) ++consumed;
+    // A bool mask covers as many dims as it has, as in libtorch.
+    const bool mask = i.is_tensor() && i.tensor().defined() && i.tensor().dtype() == kBool;
+    if (i.is_integer() || i.is_slice() || i.is_tensor()) consumed += mask ? std::max<int64_t>(i.tensor().dim(), 1) : 1;
     if (i.is_tensor() && i.tensor().defined() && i.tensor().dim() > 0) ++index_tensors;
   }
   TG_CHECK_INDEX(consumed <= dim(), "too many indices for tensor of dimension ", dim());
@@ -368,9 +370,9 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
         break;
       }
       case TensorIndex::Kind::Tensor: {
-        const Tensor& idx = i.tensor();
-        TG_CHECK_INDEX(idx.dim() <= 1 && (idx.dtype() == kLong || (idx.dtype() == kBool && idx.dim() == 1)),
-                       "tensorgrad's index() accepts 0-D or 1-D long tensors and 1-D bool masks as tensor indices");
+        Tensor idx = i.tensor();
+        TG_CHECK_INDEX((idx.dim() <= 1 && idx.dtype() == kLong) || (idx.dtype() == kBool && idx.dim() >= 1),
+                       "tensorgrad's index() accepts 0-D or 1-D long tensors and bool masks as tensor indices");
         if (idx.dim() == 0) {
           r = r.select(d, idx.item<int64_t>());
           break;
@@ -379,8 +381,20 @@ Tensor Tensor::index(ArrayRef<indexing::TensorIndex> indices) const {
         if (idx.dtype() == kLong) {
           pos = wrap_tensor_index(idx, r.size(d), d);
         } else {
-          TG_CHECK_INDEX(idx.size(0) == r.size(d), "The shape of the mask ", idx.sizes(),
-                         " at index 0 does not match the shape of the indexed tensor ", r.sizes(), " at index ", d);
+          // A mask of k dims selects over dims d .. d + k - 1 of r: merged into one,
+          // they take the flattened mask (x[x > 0] is 1-D, in row-major order).
+          for (int64_t j = 0; j < idx.dim(); ++j)
+            TG_CHECK_INDEX(d + j < r.dim() && idx.size(j) == r.size(d + j), "The shape of the mask ", idx.sizes(),
+                           " at index ", j, " does not match the shape of the indexed tensor ", r.sizes(),
+                           " at index ", d + j);
+          if (idx.dim() > 1) {
+            DimVector merged;
+            for (int64_t j = 0; j < d; ++j) merged.push_back(r.size(j));
+            merged.push_back(-1);
+            for (int64_t j = d + idx.dim(); j < r.dim(); ++j) merged.push_back(r.size(j));
+            r = r.reshape(merged);
+            idx = idx.reshape({-1});
+          }
           Tensor m = contiguous_raw(idx);
           std::vector<int64_t> kept;
           for (int64_t k = 0; k < idx.size(0); ++k)

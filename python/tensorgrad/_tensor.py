@@ -178,7 +178,8 @@ def _all(self):
 for _name, _fn in {
     "__repr__": _repr, "__str__": _repr, "__format__": _format, "__deepcopy__": _deepcopy,
     "__reduce_ex__": _reduce_ex, "split": _split, "chunk": _chunk, "unbind": _unbind,
-    "masked_fill": _masked_fill, "__iter__": _iter, "__ipow__": _ipow, "new_tensor": _new_tensor, "new_zeros": _factory_like(_C.zeros),
+    "masked_fill": _masked_fill, "__iter__": _iter, "__ipow__": _ipow, "new_tensor": _new_tensor,
+    "new_zeros": _factory_like(_C.zeros),
     "new_ones": _factory_like(_C.ones), "new_empty": _factory_like(_C.empty), "new_full": _new_full,
     "uniform_": _uniform_, "normal_": _normal_, "any": _any, "all": _all,
 }.items():

@@ -37,8 +37,7 @@ void throw_stale_view() {
 Edge gradient_edge(const Tensor& t) {
   AutogradMeta* m = AutogradMeta::find(t);
   if (!m) return Edge();
-  const TensorImpl* impl = t.unsafeGetTensorImpl();
-  if (m->is_view && impl->view_history_version != impl->storage->history_version) [[unlikely]] throw_stale_view();
+  if (m->is_view) check_not_stale_view(t.unsafeGetTensorImpl());
   if (m->grad_fn) return Edge(m->grad_fn, m->output_nr);
   if (m->requires_grad) return Edge(grad_accumulator(t), 0);
   return Edge();

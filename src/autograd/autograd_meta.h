@@ -61,15 +61,19 @@ inline constinit thread_local uint64_t forward_ad_level = 0;
 }  // namespace detail
 
 [[noreturn]] void throw_stale_view();
-// Whether a node recorded on t must have an edge to it. A view taken before its
-// base took a history through an in-place op is refused (Note [Views of a rebased
-// tensor] in ops/inplace.cpp): it would be a constant, where libtorch's takes the
-// new history.
-inline bool records_through(const Tensor& t) {
-  if (requires_grad(t)) return true;
-  const TensorImpl* impl = t.unsafeGetTensorImpl();
+// Raises for a view taken before its base took a history through an in-place op
+// (Note [Views of a rebased tensor] in ops/inplace.cpp), which autograd must not
+// use: libtorch's would take the new history.
+inline void check_not_stale_view(const TensorImpl* impl) {
   if (impl && impl->is_view && impl->view_history_version != impl->storage->history_version) [[unlikely]]
     throw_stale_view();
+}
+
+// Whether a node recorded on t must have an edge to it (a stale view raises: it
+// would be a constant).
+inline bool records_through(const Tensor& t) {
+  if (requires_grad(t)) return true;
+  check_not_stale_view(t.unsafeGetTensorImpl());
   return false;
 }
 

@@ -96,12 +96,18 @@ Tensor contiguous_raw(const Tensor& t) {
   return out;
 }
 
-void fill_raw(const Tensor& t, const Scalar& value) {
-  // Checked as libtorch's Scalar::to<float>: a finite value beyond float's range
-  // raises rather than filling inf.
-  TG_CHECK(t.dtype() != kFloat || !value.isFloatingPoint() || !std::isfinite(value.toDouble()) ||
-               std::abs(value.toDouble()) <= std::numeric_limits<float>::max(),
+namespace {
+// As libtorch's Scalar::to<float>: a finite value beyond float's range raises
+// rather than becoming inf.
+void check_fits_float(const Scalar& value) {
+  const double d = value.toDouble();
+  TG_CHECK(!std::isfinite(d) || std::abs(d) <= std::numeric_limits<float>::max(),
            "value cannot be converted to type float without overflow");
+}
+}  // namespace
+
+void fill_raw(const Tensor& t, const Scalar& value) {
+  if (t.dtype() == kFloat) check_fits_float(value);
   kernels::visit(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = value.to<T>();
@@ -196,9 +202,7 @@ T Tensor::item() const {
                                                     value.toLong() <= std::numeric_limits<int>::max();
     TG_CHECK(fits, "value cannot be converted to type int without overflow");
   } else if constexpr (std::is_same_v<T, float>) {
-    const double d = value.toDouble();
-    TG_CHECK(!std::isfinite(d) || std::abs(d) <= std::numeric_limits<float>::max(),
-             "value cannot be converted to type float without overflow");
+    ops::check_fits_float(value);
   }
   return value.to<T>();
 }

@@ -681,3 +681,20 @@ TEST(Regressions, FillWithATensorAndFloatOverflow) {
   EXPECT_THROW_MSG(full({2}, 1e300), "value cannot be converted to type float without overflow");
   EXPECT_TRUE(std::isinf(full({1}, kInf).item<float>()));
 }
+
+// detach_() took a view of a tensor without grad (or of integers), where libtorch
+// refuses every view; a gradient stolen from a view's buffer must still take
+// detach_(), which every optimizer's zero_grad() calls.
+TEST(Regressions, DetachInPlaceRefusesEveryViewButNotAStolenGradient) {
+  EXPECT_THROW_MSG(zeros({3}).slice(0, 1).detach_(), "Can't detach views in-place. Use detach() instead.");
+  EXPECT_THROW_MSG(arange(3).slice(0, 1).detach_(), "Can't detach views in-place");
+  EXPECT_THROW_MSG(zeros({2, 3}).reshape({3, 2}).detach_(), "Can't detach views in-place");
+  const Tensor own = zeros({3}).detach();
+  EXPECT_NO_THROW(own.detach_());
+
+  const Tensor w = tensor({{1.0, 2.0}, {3.0, 4.0}}).requires_grad_();
+  (w.t().t() * tensor({1.0, 10.0})).sum().backward();
+  optim::SGD sgd({w}, optim::SGDOptions(0.1));
+  sgd.zero_grad();
+  EXPECT_TENSOR(w.grad(), {2, 2}, {0, 0, 0, 0});
+}

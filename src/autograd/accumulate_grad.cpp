@@ -42,6 +42,9 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
     if (!create_graph && same_layout && g.use_count() == 1 && g.unsafeGetTensorImpl()->storage.use_count() == 1 &&
         !AutogradMeta::find(g)) {
       m.grad = std::move(g);
+      // Nothing else shares its storage: whatever it was a view of is gone. As
+      // libtorch's stolen gradient (a detach()), it is no view (detach_() takes it).
+      m.grad.unsafeGetTensorImpl()->is_view = false;
     } else if (create_graph) {
       m.grad = g.clone();
     } else {

@@ -104,8 +104,9 @@ Tensor Tensor::detach() const {
 }
 
 Tensor& Tensor::detach_() const {
+  // libtorch refuses every view, also one of a tensor without grad or of integers.
+  TG_CHECK(!checked("detach_()").is_view, "Can't detach views in-place. Use detach() instead.");
   if (AutogradMeta* m = AutogradMeta::find(*this)) {
-    TG_CHECK(!m->is_view, "Can't detach views in-place. Use detach() instead.");
     m->grad_fn = nullptr;
     m->requires_grad = false;
     m->output_nr = 0;

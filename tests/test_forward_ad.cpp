@@ -371,3 +371,47 @@ TEST(Functional, HessianOfCubesAndOfABilinearForm) {
   EXPECT_THROW_MSG(ag::functional::hessian([](const Tensor& x) { return x; }, tensor({1.0, 2.0})),
                    "hessian: the function must return a one-element tensor, but it returned one of shape [2]");
 }
+
+// Differentiating a tangent (forward-over-reverse) gives a Hessian-vector
+// product. Rules that use the op's output (tanh, exp, sigmoid, div, pow, softmax,
+// log_softmax, logsumexp) treated it as a constant: the tanh term was lost, and
+// exp's tangent did not even require grad. Expected values: PyTorch 1.13's
+// torch.autograd.functional.hvp.
+TEST(ForwardAD, TangentsAreDifferentiableThroughRulesThatUseTheOutput) {
+  const Tensor x = tensor({0.3, -1.2, 0.8}, kDouble).requires_grad_();
+  const Tensor v = tensor({1.0, 0.5, -2.0}, kDouble);
+  auto [y, t] = ag::jvp([](const Tensor& a) { return a.tanh().sum() + a.pow(3).sum(); }, x, v);
+  EXPECT_TENSOR(ag::grad({t}, {x})[0], {3}, {1.26681812179854547, -3.34571867493086295, -8.11506724807012247});
+
+  const Tensor exponents = tensor({2.5, 1.5, 0.5}, kDouble);
+  auto f = [&exponents](const Tensor& a) {
+    return (a.exp() / a.sigmoid()).softmax(0).pow(exponents).logsumexp(0) + a.log_softmax(0).select(0, 1) +
+           pow(2.0, a).sqrt().sum();
+  };
+  auto [y2, t2] = ag::jvp(f, x, v);
+  EXPECT_TRUE(t2.requires_grad());
+  EXPECT_TENSOR(ag::grad({t2}, {x})[0], {3}, {-0.54787234100148618, -0.06344592003419230, 0.19734054568398018});
+}
+
+// An expanded primal took a tangent in its own layout, where every row is one
+// memory location: the last row's tangent overwrote the others. jvp passes such a
+// primal as a copy (as torch.autograd.functional.jvp's numbers); make_dual
+// refuses it, as libtorch's.
+TEST(ForwardAD, ExpandedPrimalsKeepATangentPerElement) {
+  const Tensor x = tensor({1.0, 2.0, 3.0}, kDouble).expand({2, 3});
+  auto [y, t] = ag::jvp([](const Tensor& a) { return a * 1.0; }, x, tensor({{1.0, 1.0, 1.0}, {0.0, 0.0, 0.0}}, kDouble));
+  EXPECT_TENSOR(t, {2, 3}, {1, 1, 1, 0, 0, 0});
+  ag::forward_ad::DualLevel level;
+  EXPECT_THROW_MSG(ag::forward_ad::make_dual(x, ones({2, 3}, dtype(kDouble))),
+                   "more than one element of the written-to tensor refers to a single memory location");
+}
+
+// The Jacobian's zero blocks took the output's dtype; they are gradients with
+// respect to the input, in its dtype (as libtorch's).
+TEST(ForwardAD, JacobianBlocksHaveTheInputsDtype) {
+  const Tensor x = tensor({0.3, -1.2, 0.8}, kDouble);
+  EXPECT_EQ(ag::functional::jacobian([](const Tensor& a) { return a.argmax(); }, x).dtype(), kDouble);
+  EXPECT_EQ(ag::functional::jacobian([](const Tensor& a) { return (a > 0).to(kDouble); }, x.to(kFloat)).dtype(), kFloat);
+  EXPECT_THROW_MSG(ag::jvp([](const Tensor& a) { return a; }, x, ones({4}, dtype(kDouble))),
+                   "jvp: tangent 0 has shape [4] but its primal has shape [3]");
+}

@@ -698,3 +698,59 @@ TEST(Regressions, DetachInPlaceRefusesEveryViewButNotAStolenGradient) {
   sgd.zero_grad();
   EXPECT_TENSOR(w.grad(), {2, 2}, {0, 0, 0, 0});
 }
+
+// The binary cross entropy gradient floored x * (1 - x) at 1e-12 in double;
+// libtorch floors it at 1e-12 as a float, also in float64.
+TEST(Regressions, BinaryCrossEntropyGradientFloorIsAFloat) {
+  const Tensor x = tensor({0.0, 1.0}, kDouble).requires_grad_();
+  nn::functional::binary_cross_entropy(x, tensor({0.2, 0.5}, kDouble),
+                                       nn::functional::BinaryCrossEntropyFuncOptions().reduction(kSum))
+      .backward();
+  EXPECT_TENSOR(x.grad(), {2}, {-2.00000000799160583e+11, 5.00000001997901428e+11});
+}
+
+// With every row ignored, the mean's create_graph gradient divided by a total
+// weight of 0, and its derivative made inf * 0 = NaN of the masked rows.
+TEST(Regressions, CrossEntropySecondDerivativeWithEveryRowIgnoredIsZero) {
+  const Tensor x = tensor({{0.3, -1.2, 0.8}, {1.0, 0.1, -0.4}}, kDouble).requires_grad_();
+  const Tensor g = autograd::grad({nn::functional::cross_entropy(x, tensor({-100, -100}))}, {x}, {}, true, true)[0];
+  EXPECT_TENSOR(g, {2, 3}, {0, 0, 0, 0, 0, 0});
+  EXPECT_TENSOR(autograd::grad({(g * (g.detach() + 1)).sum()}, {x})[0], {2, 3}, {0, 0, 0, 0, 0, 0});
+}
+
+// nll_loss's create_graph gradient kept no edge to its input: it did not require
+// grad, and differentiating it raised. libtorch's keeps one, with derivative 0.
+TEST(Regressions, NllLossGradientKeepsAnEdgeToItsInput) {
+  const Tensor x = tensor({{0.3, -1.2, 0.8}}, kDouble).requires_grad_();
+  const Tensor g = autograd::grad({nn::functional::nll_loss(x, tensor({1}))}, {x}, {}, true, true)[0];
+  ASSERT_TRUE(g.requires_grad());
+  EXPECT_EQ(g.grad_fn()->name(), "NllLossBackwardBackward0");
+  EXPECT_TENSOR(g, {1, 3}, {0, -1, 0});
+  EXPECT_TENSOR(autograd::grad({g.sum()}, {x})[0], {1, 3}, {0, 0, 0});
+}
+
+// After a create_graph backward, a plain one replaced .grad instead of adding
+// into it: a handle to the gradient taken in between kept the old values.
+TEST(Regressions, PlainBackwardAddsInPlaceIntoAGradientWithHistory) {
+  const Tensor x = tensor({0.3, -1.2, 0.8}, kDouble).requires_grad_();
+  (x * x * x).sum().backward({}, true, true);
+  const Tensor g = x.grad();
+  (x * x).sum().backward();
+  EXPECT_TENSOR(g, {3}, {0.87, 1.92, 3.52});
+  EXPECT_EQ(g.unsafeGetTensorImpl(), x.grad().unsafeGetTensorImpl());
+}
+
+// An in-place op on an expanded view of a leaf named the memory overlap, where
+// libtorch runs its autograd checks first.
+TEST(Regressions, InPlaceOnAnExpandedViewOfALeafNamesTheLeaf) {
+  const Tensor w = ones({3, 1}).requires_grad_();
+  EXPECT_THROW_MSG(w.expand({3, 4}).add_(1), "a view of a leaf Variable that requires grad is being used in an in-place");
+  EXPECT_THROW_MSG(ones({3, 1}).expand({3, 4}).add_(1), "more than one element of the written-to tensor refers to a "
+                                                         "single memory location");
+}
+
+// linspace(start, end, 1) gave end; libtorch gives start.
+TEST(Regressions, LinspaceOfOneStepIsStart) {
+  EXPECT_TENSOR(linspace(-0.5, 3.5, 1), {1}, {-0.5});
+  EXPECT_TENSOR(linspace(0, 1, 3), {3}, {0, 0.5, 1});
+}

@@ -54,6 +54,14 @@ class GilObject {
 py::object wrap(Tensor t);
 py::tuple wrap_all(const std::vector<Tensor>& ts);
 bool is_tensor(py::handle h);
+// A Tensor method of no argument, bound with a reference for self: pybind11 passes
+// None to a member function pointer's self as a null pointer (Tensor.numel(None)
+// crashed); a reference refuses it with an error.
+template <auto Method>
+auto method() {
+  return [](const Tensor& t) { return (t.*Method)(); };
+}
+
 // The tensor inside a Python Tensor (the handle must be one: check is_tensor first).
 const Tensor& unwrap(py::handle h);
 // unwrap() after checking, with a TypeError naming the type otherwise.

@@ -88,7 +88,7 @@ void backward(const Tensor& self, py::handle gradient, py::handle retain_graph, 
 }
 
 py::object to(py::object self, const py::args& args, py::handle dtype, bool non_blocking, bool copy) {
-  const Tensor& t = unwrap(self);
+  const Tensor& t = unwrap_checked(self);
   std::optional<tg::ScalarType> target = parse_dtype(dtype);
   for (py::handle a : args) {
     if (is_tensor(a)) target = unwrap(a).dtype();
@@ -125,28 +125,28 @@ void bind_tensor_class(py::module_& m, py::class_<Tensor>& cls) {
         if (dim.is_none()) return shape_tuple(t.sizes());
         return py::int_(t.size(dim.cast<int64_t>()));
       }, py::arg("dim") = py::none())
-      .def("dim", &Tensor::dim)
-      .def("ndimension", &Tensor::dim)
-      .def_property_readonly("ndim", &Tensor::dim)
-      .def("numel", &Tensor::numel)
-      .def("nelement", &Tensor::numel)
+      .def("dim", method<&Tensor::dim>())
+      .def("ndimension", method<&Tensor::dim>())
+      .def_property_readonly("ndim", method<&Tensor::dim>())
+      .def("numel", method<&Tensor::numel>())
+      .def("nelement", method<&Tensor::numel>())
       .def_property_readonly("dtype", [](const Tensor& t) { return dtype_object(t.dtype()); })
-      .def("is_floating_point", &Tensor::is_floating_point)
-      .def("element_size", &Tensor::element_size)
-      .def_property_readonly("itemsize", &Tensor::element_size)
-      .def_property_readonly("nbytes", &Tensor::nbytes)
+      .def("is_floating_point", method<&Tensor::is_floating_point>())
+      .def("element_size", method<&Tensor::element_size>())
+      .def_property_readonly("itemsize", method<&Tensor::element_size>())
+      .def_property_readonly("nbytes", method<&Tensor::nbytes>())
       .def("stride", [](const Tensor& t, py::handle dim) -> py::object {
         if (dim.is_none()) return shape_tuple(t.strides());
         return py::int_(t.stride(dim.cast<int64_t>()));
       }, py::arg("dim") = py::none())
-      .def("storage_offset", &Tensor::storage_offset)
-      .def("is_contiguous", &Tensor::is_contiguous)
+      .def("storage_offset", method<&Tensor::storage_offset>())
+      .def("is_contiguous", method<&Tensor::is_contiguous>())
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
       .def_property_readonly("device", [](const Tensor&) { return "cpu"; })
       .def_property_readonly("is_cuda", [](const Tensor&) { return false; })
       .def("cpu", [](py::object self) { return self; })
-      .def("is_view_of", &Tensor::is_view_of)
-      .def_property_readonly("_version", &Tensor::_version)
+      .def("is_view_of", [](const Tensor& t, const Tensor& other) { return t.is_view_of(other); })
+      .def_property_readonly("_version", method<&Tensor::_version>())
       .def("__hash__", [](py::handle self) { return reinterpret_cast<intptr_t>(self.ptr()); })
       .def("__len__", [](const Tensor& t) {
         if (t.dim() == 0) throw py::type_error("len() of a 0-d tensor");
@@ -195,17 +195,17 @@ void bind_tensor_class(py::module_& m, py::class_<Tensor>& cls) {
         return t.clone();
       })
       .def("contiguous", [](py::object self) -> py::object {
-        const Tensor& t = unwrap(self);
+        const Tensor& t = unwrap_checked(self);
         if (t.is_contiguous()) return self;
         ReleaseIfLarge r(t.numel());
         return wrap(t.contiguous());
       });
 
   // ---- autograd ------------------------------------------------------------------------------
-  cls.def_property("requires_grad", &Tensor::requires_grad,
+  cls.def_property("requires_grad", method<&Tensor::requires_grad>(),
                    [](const Tensor& t, bool r) { const_cast<Tensor&>(t).requires_grad_(r); })
       .def("requires_grad_", [](py::object self, bool r) {
-        const_cast<Tensor&>(unwrap(self)).requires_grad_(r);
+        const_cast<Tensor&>(unwrap_checked(self)).requires_grad_(r);
         return self;
       }, py::arg("requires_grad") = true)
       .def_property("grad", [](const Tensor& t) { return wrap(t.grad()); }, &set_grad)
@@ -214,17 +214,17 @@ void bind_tensor_class(py::module_& m, py::class_<Tensor>& cls) {
         if (!fn) return py::none();
         return py::cast(fn);
       })
-      .def_property_readonly("is_leaf", &Tensor::is_leaf)
-      .def("retain_grad", &Tensor::retain_grad)
-      .def_property_readonly("retains_grad", &Tensor::retains_grad)
-      .def_property_readonly("output_nr", &Tensor::output_nr)
-      .def("zero_grad", &Tensor::zero_grad)
-      .def("detach", &Tensor::detach)
+      .def_property_readonly("is_leaf", method<&Tensor::is_leaf>())
+      .def("retain_grad", method<&Tensor::retain_grad>())
+      .def_property_readonly("retains_grad", method<&Tensor::retains_grad>())
+      .def_property_readonly("output_nr", method<&Tensor::output_nr>())
+      .def("zero_grad", method<&Tensor::zero_grad>())
+      .def("detach", method<&Tensor::detach>())
       .def("detach_", [](py::object self) {
-        const_cast<Tensor&>(unwrap(self)).detach_();
+        const_cast<Tensor&>(unwrap_checked(self)).detach_();
         return self;
       })
-      .def_property("data", &Tensor::detach, &set_data)
+      .def_property("data", method<&Tensor::detach>(), &set_data)
       .def("backward", &backward, py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(),
            py::arg("create_graph") = false, py::arg("inputs") = py::none())
       .def("register_hook", [](const Tensor& t, py::object fn) {

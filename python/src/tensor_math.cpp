@@ -69,7 +69,7 @@ py::object binary(const Tensor& a, py::handle b, unsigned flags, OnTensor on_ten
 // The in-place form: runs on self's tensor and returns self itself.
 template <class OnTensor, class OnScalar>
 py::object inplace(py::object self, py::handle b, OnTensor on_tensor, OnScalar on_scalar) {
-  Tensor& a = const_cast<Tensor&>(unwrap(self));
+  Tensor& a = const_cast<Tensor&>(unwrap_checked(self));
   tg::Scalar s;
   Tensor wrapped;
   if (is_tensor(b)) {
@@ -290,18 +290,18 @@ void bind_inplace(py::class_<Tensor>& cls) {
         return inplace(self, b, [](Tensor& x, const Tensor& y) { x.div_(y); }, [](Tensor& x, const tg::Scalar& y) { x.div_(y); });
       })
       .def("zero_", [](py::object self) {
-        Tensor& t = const_cast<Tensor&>(unwrap(self));
+        Tensor& t = const_cast<Tensor&>(unwrap_checked(self));
         ReleaseIfLarge r(t.numel());
         t.zero_();
         return self;
       })
       .def("fill_", [](py::object self, py::handle value) {
-        Tensor& t = const_cast<Tensor&>(unwrap(self));
+        Tensor& t = const_cast<Tensor&>(unwrap_checked(self));
         t.fill_(is_tensor(value) ? unwrap(value).item() : scalar_arg(value, "fill value"));
         return self;
       })
       .def("copy_", [](py::object self, py::handle src, bool non_blocking) {
-        Tensor& t = const_cast<Tensor&>(unwrap(self));
+        Tensor& t = const_cast<Tensor&>(unwrap_checked(self));
         Tensor s = to_tensor(src);
         ReleaseIfLarge r(t.numel());
         t.copy_(s, non_blocking);

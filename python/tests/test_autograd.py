@@ -417,3 +417,13 @@ def test_a_ctx_kept_after_forward_raised_is_invalid_not_dangling():
             kept[0].save_for_backward(tg.ones(3))
         with pytest.raises(RuntimeError, match="no longer valid"):
             kept[0].saved_tensors
+
+
+def test_no_grad_decorates_the_body_of_a_generator():
+    @tg.no_grad()
+    def steps():
+        yield tg.is_grad_enabled()
+        yield tg.is_grad_enabled()
+
+    assert list(steps()) == [False, False]
+    assert tg.is_grad_enabled()

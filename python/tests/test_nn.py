@@ -278,3 +278,18 @@ def test_a_small_model_learns_xor():
         opt.step()
     assert loss.item() < 0.05
     assert values(model(x).sigmoid().gt(0.5)) == [[False], [True], [True], [False]]
+
+
+def test_replacing_a_layer_or_parameter_keeps_its_place():
+    # setattr re-registered the name at the end: Sequential then ran ReLU before
+    # the new first layer, and state_dict listed bias before weight.
+    s = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    lin = nn.Linear(2, 2)
+    with tg.no_grad():
+        lin.weight.copy_(tg.tensor([[1.0, 0.0], [0.0, -1.0]]))
+        lin.bias.zero_()
+    setattr(s, "0", lin)
+    assert s(tg.tensor([[1.0, 1.0]])).tolist() == [[1.0, 0.0]]
+    m = nn.Linear(2, 2)
+    m.weight = nn.Parameter(tg.zeros(2, 2))
+    assert list(m.state_dict()) == ["weight", "bias"]

@@ -395,3 +395,19 @@ def test_state_dict_keeps_every_name_of_a_shared_submodule():
 def test_a_full_shape_bool_mask_selects_in_row_major_order():
     x = tg.arange(24.0).reshape(2, 3, 4)
     assert values(x[x > 20]) == [21, 22, 23]
+
+
+@pytest.mark.parametrize("call", [
+    lambda: tg.detach(None), lambda: tg.Tensor.numel(None), lambda: tg.Tensor.zero_(5),
+    lambda: tg.Tensor.add_(5, 1), lambda: tg.Tensor.contiguous(None), lambda: tg.Tensor.detach_(5),
+    lambda: tg.Tensor.to(5, tg.float64), lambda: tg.Tensor.fill_(None, 1),
+])
+def test_a_method_called_on_a_non_tensor_raises_instead_of_crashing(call):
+    # A member function bound directly took None as a null self (segfault).
+    with pytest.raises(TypeError):
+        call()
+
+
+def test_linspace_of_one_step_is_start():
+    assert tg.linspace(-0.5, 3.5, 1).tolist() == [-0.5]
+    assert tg.linspace(0, 1, 3).tolist() == [0.0, 0.5, 1.0]

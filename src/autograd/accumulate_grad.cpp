@@ -51,7 +51,9 @@ variable_list AccumulateGrad::apply(variable_list&& grads) {
       m.grad = leaf_layout ? ops::empty_like_layout(variable) : ops::empty(g.sizes(), g.dtype());
       ops::copy_raw(m.grad, g);
     }
-  } else if (!create_graph && !requires_grad(m.grad)) {
+  } else if (!create_graph) {
+    // In place, also into a gradient that has a history (from an earlier
+    // create_graph pass), as libtorch: whoever holds it sees the sum.
     AutoGradMode no_grad(false);
     m.grad.add_(g);
   } else {

@@ -96,11 +96,28 @@ void attach(const Tensor& out, Tensor tangent) {
   store(out, std::move(tangent), level);
 }
 
-void set_view_tangent(const Tensor& view, const Tensor& base) {
+Tensor output_for_rule(const Tensor& out, const intrusive_ptr<Node>& node) {
+  if (!node) return out;
+  node->mark_carries_tangent();
+  const TensorImpl* i = out.unsafeGetTensorImpl();
+  Tensor y(make_intrusive<TensorImpl>(i->storage, i->dtype, i->sizes, i->strides, i->storage_offset));
+  set_history(y, node);
+  return y;
+}
+
+void set_view_tangent(const Tensor& view, const Tensor& base, const char* name,
+                      std::function<Tensor(const Tensor&)> to_base) {
   const Tensor& tb = AutogradMeta::find(base)->fw_grad;
   const int64_t offset = view.storage_offset() - base.storage_offset() + tb.storage_offset();
-  store(view, Tensor(make_intrusive<TensorImpl>(tb.impl()->storage, view.dtype(), view.sizes(), view.strides(), offset)),
-        current_level());
+  Tensor tangent(make_intrusive<TensorImpl>(tb.impl()->storage, view.dtype(), view.sizes(), view.strides(), offset));
+  if (needs_record(tb)) {
+    Pause pause;
+    auto node = make_node(name, [to_base = std::move(to_base)](Node&, const Tensor& g) -> variable_list {
+      return {to_base(g)};
+    }, tb);
+    set_history(tangent, node);
+  }
+  store(view, std::move(tangent), current_level());
 }
 
 void check_rule(const Tensor& out, Node& fn) {
@@ -131,6 +148,9 @@ Tensor make_dual(const Tensor& primal, const Tensor& tangent) {
   TG_CHECK(primal.is_floating_point(), "make_dual: expected primal to be floating point, but got ", primal.dtype());
   TG_CHECK(tangent.sizes().equals(primal.sizes()), "make_dual: expected tangent to have the same shape as primal, "
            "but got tangent of shape ", tangent.sizes(), " and primal of shape ", primal.sizes());
+  // The tangent takes the primal's layout, which cannot hold a tangent per element
+  // when elements share memory.
+  TG_CHECK(!ops::has_internal_overlap(primal), ops::kInternalOverlap);
   TensorImpl* i = primal.unsafeGetTensorImpl();
   Tensor dual(make_intrusive<TensorImpl>(i->storage, i->dtype, i->sizes, i->strides, i->storage_offset));
   attach(dual, tangent);
@@ -184,7 +204,12 @@ std::pair<variable_list, variable_list> jvp(const std::function<variable_list(co
       duals.push_back(primals[i]);
       continue;
     }
-    duals.push_back(forward_ad::make_dual(primals[i], tangents[i].defined() ? tangents[i] : zeros_like(primals[i])));
+    TG_CHECK(!tangents[i].defined() || tangents[i].sizes().equals(primals[i].sizes()), "jvp: tangent ", i,
+             " has shape ", tangents[i].sizes(), " but its primal has shape ", primals[i].sizes());
+    // An expanded primal is passed as a copy, whose elements can carry tangents of
+    // their own (make_dual refuses shared elements).
+    const Tensor primal = ops::has_internal_overlap(primals[i]) ? primals[i].contiguous() : primals[i];
+    duals.push_back(forward_ad::make_dual(primal, tangents[i].defined() ? tangents[i] : zeros_like(primal)));
   }
   variable_list outputs = fn(duals);
   variable_list values, out_tangents;

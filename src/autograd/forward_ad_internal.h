@@ -5,7 +5,10 @@
 //   if (needs_tangent(a, b))
 //     set_tangent(out, a, [&](const Tensor& t) { return t * b; }, b, [&](const Tensor& t) { return a * t; });
 //
+// (A rule that uses the op's output comes after: Note [Rules that use the output].)
 // needs_tangent costs one thread-local load when no forward-AD level is active.
+#include <functional>
+
 #include "autograd/autograd_meta.h"
 
 namespace tg::autograd::forward_ad {
@@ -87,8 +90,24 @@ void set_tangent_from(const Tensor& out, const F& rule) {
   attach(out, std::move(t));
 }
 
+// Note [Rules that use the output]: a rule that uses the op's output y (exp's
+// t * y, tanh's, softmax's, div's, pow's) runs once the op's node is made and
+// before the output is linked to it (`if (node) set_history(out, node)` comes
+// after the rule), so that a graph built from the tangent reaches that node:
+// differentiating a tangent (forward-over-reverse) then gives libtorch's numbers,
+// where a constant y would drop y's own dependence on the inputs. The rule gets y
+// from output_for_rule: out's data linked to `node` (out itself when no node is
+// recorded). An alias, not out: the tangent's graph saves y, and out holds its
+// tangent, so saving out would make out own itself. `node` is marked as carrying
+// a tangent, which check_rule's stamp cannot tell in this order.
+Tensor output_for_rule(const Tensor& out, const intrusive_ptr<Node>& node);
+
 // A view's tangent is the same view of its base's tangent (they share a layout).
-void set_view_tangent(const Tensor& view, const Tensor& base);
+// When the base's tangent has a history (Note [Rules that use the output]), the
+// view's tangent records a node too, named `name`, whose backward is the view op's
+// own: `to_base` maps a gradient of the view to one of the base.
+void set_view_tangent(const Tensor& view, const Tensor& base, const char* name,
+                      std::function<Tensor(const Tensor&)> to_base);
 
 // Called by set_history inside a level: an op whose input carries a tangent but
 // whose output got none has no forward rule, which raises.

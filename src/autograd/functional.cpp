@@ -82,6 +82,9 @@ std::vector<variable_list> jacobian(const VectorFunction& fn, const variable_lis
   const variable_list leaves = fresh_leaves(xs, "jacobian");
   const variable_list outputs = fn(leaves);
   std::vector<variable_list> J(outputs.size(), variable_list(xs.size()));
+  // A block is a gradient with respect to x_j: x_j's dtype, as libtorch's, also
+  // when it is all zeros.
+  auto block_dtype = [&xs](size_t j, const Tensor& out) { return xs[j].is_floating_point() ? xs[j].dtype() : out.dtype(); };
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     TG_CHECK(out.defined(), "jacobian: output ", i, " of the function is undefined");
@@ -92,12 +95,12 @@ std::vector<variable_list> jacobian(const VectorFunction& fn, const variable_lis
       variable_list g = gradients({out}, {one_hot}, leaves, false);
       for (size_t j = 0; j < xs.size(); ++j)
         if (g[j].defined()) rows[j].push_back(g[j].reshape({-1}));
-        else rows[j].push_back(zeros({xs[j].numel()}, xs[j].is_floating_point() ? xs[j].dtype() : out.dtype()));
+        else rows[j].push_back(zeros({xs[j].numel()}, block_dtype(j, out)));
     }
     for (size_t j = 0; j < xs.size(); ++j) {
       DimVector shape(out.sizes());
       for (int64_t s : xs[j].sizes()) shape.push_back(s);
-      J[i][j] = rows[j].empty() || xs[j].numel() == 0 ? zeros(shape, out.dtype()) : stack(rows[j]).reshape(shape);
+      J[i][j] = rows[j].empty() || xs[j].numel() == 0 ? zeros(shape, block_dtype(j, out)) : stack(rows[j]).reshape(shape);
     }
   }
   return J;

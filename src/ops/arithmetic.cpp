@@ -164,10 +164,9 @@ Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = kernels::visit_floating(t, "div", [&](auto) {
     return binary_map(a, b, t, [](auto x, auto y) { return x / y; });
   });
-  if (needs_tangent(a, b))
-    set_tangent(out, a, [&](const Tensor& t) { return t / b; }, b, [&](const Tensor& t) { return -t * out / b; });
+  intrusive_ptr<Node> node;
   if (needs_record(a, b)) {
-    auto node = make_node("DivBackward0", [](Node& n, const Tensor& g) -> variable_list {
+    node = make_node("DivBackward0", [](Node& n, const Tensor& g) -> variable_list {
       Tensor other = n.saved(1);
       return {n.needs_input_grad(0) ? g / other : Tensor(),
               // (a / b) / b as libtorch: a / (b * b) overflows where the gradient does not.
@@ -175,8 +174,12 @@ Tensor div(const Tensor& a, const Tensor& b) {
     }, a, b);
     node->save(save_if(node->needs_input_grad(1), a), false);
     node->save(b, false);
-    set_history(out, node);
   }
+  if (needs_tangent(a, b)) {
+    const Tensor y = output_for_rule(out, node);
+    set_tangent(out, a, [&](const Tensor& t) { return t / b; }, b, [&](const Tensor& t) { return -t * y / b; });
+  }
+  if (node) set_history(out, node);
   return out;
 }
 

@@ -37,6 +37,13 @@ bool is_non_overlapping_and_dense(const Tensor& t) {
   return true;
 }
 
+bool has_internal_overlap(const Tensor& t) {
+  if (is_non_overlapping_and_dense(t)) return false;
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.stride(d) == 0 && t.size(d) > 1) return true;
+  return false;
+}
+
 Tensor empty_strided(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype) {
   auto storage = make_intrusive<StorageImpl>(static_cast<size_t>(core::numel_of(sizes)) * element_size(dtype));
   return Tensor(make_intrusive<TensorImpl>(std::move(storage), dtype, sizes, strides, 0));

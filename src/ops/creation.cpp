@@ -333,8 +333,9 @@ Tensor linspace(const Scalar& start, const Scalar& end, int64_t steps, const Ten
   kernels::visit(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* p = t.data_ptr<T>();
-    // Fill from both ends, as libtorch does, so the last value is exactly `end`.
-    const int64_t half = steps / 2;
+    // Fill from both ends, as libtorch does, so the last value is exactly `end`
+    // (a single step is `start`).
+    const int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t i = 0; i < steps; ++i)
       p[i] = static_cast<T>(i < half ? s + step * static_cast<double>(i)
                                      : e - step * static_cast<double>(steps - 1 - i));

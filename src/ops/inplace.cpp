@@ -12,14 +12,6 @@ namespace ops {
 // gradients. In-place on such views under NoGradGuard (optimizer updates) works.
 void check_inplace(const Tensor& self, SelfOverlap overlap) {
   TG_CHECK(self.defined(), "an in-place operation was called on an undefined Tensor");
-  // libtorch's has_internal_overlap: a dim of stride 0 and size > 1 (an expanded
-  // tensor) makes every op but a fill apply once per alias (expand(3).add_(1) added 3).
-  if (overlap == SelfOverlap::kRefused && !is_non_overlapping_and_dense(self)) {
-    for (int64_t d = 0; d < self.dim(); ++d)
-      TG_CHECK(self.stride(d) != 0 || self.size(d) <= 1,
-               "unsupported operation: more than one element of the written-to tensor refers to a single memory "
-               "location. Please clone() the tensor before performing the operation.");
-  }
   if (GradMode::is_enabled()) {
     if (const autograd::AutogradMeta* m = autograd::AutogradMeta::find(self)) {
       TG_CHECK(!(m->requires_grad && !m->grad_fn), autograd::messages::kLeafInplace);
@@ -31,6 +23,9 @@ void check_inplace(const Tensor& self, SelfOverlap overlap) {
       }
     }
   }
+  // After the autograd checks, as libtorch. Elements sharing memory would make every
+  // op but a fill apply once per alias (expand(3).add_(1) added 3).
+  TG_CHECK(overlap != SelfOverlap::kRefused || !has_internal_overlap(self), kInternalOverlap);
 }
 
 // Note [In-place on views of tensors without grad]: an in-place op that records a

@@ -286,11 +286,11 @@ Tensor mv(const Tensor& m, const Tensor& v) {
 // view for autograd (nothing else holds the product).
 Tensor unsafe_view(const Tensor& t, IntArrayRef shape) {
   Tensor out = alias(t, shape, core::contiguous_strides(shape), t.storage_offset());
-  if (needs_tangent(t)) set_view_tangent(out, t);
+  auto to_input = [in_shape = DimVector(t.sizes())](const Tensor& g) { return g.reshape(in_shape); };
+  if (needs_tangent(t)) set_view_tangent(out, t, "UnsafeViewBackward0", to_input);
   if (needs_record(t)) {
-    DimVector in_shape(t.sizes());
-    auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {
-      return {g.reshape(in_shape)};
+    auto node = make_node("UnsafeViewBackward0", [to_input](Node&, const Tensor& g) -> variable_list {
+      return {to_input(g)};
     }, t);
     set_history(out, node);
   }
@@ -300,10 +300,12 @@ Tensor unsafe_view(const Tensor& t, IntArrayRef shape) {
 // libtorch's in-place squeeze_(0) of the fresh product in vector @ matrix.
 Tensor squeeze_first(const Tensor& t) {
   Tensor out = alias(t, t.sizes().slice(1), t.strides().slice(1), t.storage_offset());
-  if (needs_tangent(t)) set_view_tangent(out, t);
+  auto to_input = [](const Tensor& g) { return g.unsqueeze(0); };
+  if (needs_tangent(t)) set_view_tangent(out, t, "SqueezeBackward3", to_input);
   if (needs_record(t)) {
-    auto node = make_node("SqueezeBackward3", [](Node&, const Tensor& g) -> variable_list { return {g.unsqueeze(0)}; },
-                          t);
+    auto node = make_node("SqueezeBackward3", [to_input](Node&, const Tensor& g) -> variable_list {
+      return {to_input(g)};
+    }, t);
     set_history(out, node);
   }
   return out;

@@ -14,8 +14,9 @@ namespace tg::nn::functional {
 namespace {
 using namespace tg::ops;
 
-// libtorch's floor on x * (1 - x) in the binary cross entropy gradient.
-constexpr double kBceEpsilon = 1e-12;
+// libtorch's floor on x * (1 - x) in the binary cross entropy gradient: 1e-12 as a
+// float, also for float64 (x = 0, target 0.2: -200000000799.16, not -2e11).
+constexpr double kBceEpsilon = static_cast<double>(1e-12f);
 
 Tensor reduce(const Tensor& loss, Reduction red) {
   switch (red) {

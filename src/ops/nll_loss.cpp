@@ -117,11 +117,12 @@ double sum_rows(const auto* v, int64_t n) {
 }
 
 // The gradient of a class-index loss written with differentiable ops, for
-// create_graph: where(valid, s * (softmax(x) * a - q), 0) for cross entropy and
-// where(valid, -s * q, 0) for nll, with q and a as in kernels::cross_entropy_backward.
-Tensor class_loss_grad_graph(const Tensor& g, const Tensor& x, IntArrayRef sizes, ScalarType dtype,
-                             const Tensor& target, const Tensor& weight, int64_t ignore_index, Reduction red,
-                             double total_weight, double eps) {
+// create_graph: where(valid, s * (softmax(x) * a - q), 0) for cross entropy (ce,
+// `input` the logits x) and where(valid, -s * q, 0) for nll (`input` the
+// log-probabilities), with q and a as in kernels::cross_entropy_backward.
+Tensor class_loss_grad_graph(const Tensor& g, const Tensor& input, bool ce, const char* name, IntArrayRef sizes,
+                             ScalarType dtype, const Tensor& target, const Tensor& weight, int64_t ignore_index,
+                             Reduction red, double total_weight, double eps) {
   Tensor q = empty(sizes, dtype);
   kernels::visit_floating(dtype, "cross_entropy", [&](auto tag) {
     using T = decltype(tag);
@@ -132,8 +133,14 @@ Tensor class_loss_grad_graph(const Tensor& g, const Tensor& x, IntArrayRef sizes
   const int64_t cd = class_dim_of(static_cast<int64_t>(sizes.size()));
   Tensor valid = target.ne(ignore_index).reshape(kept);
   Tensor s = red == Reduction::None ? g.reshape(kept) : red == Reduction::Mean ? g / total_weight : g;
-  Tensor term = x.defined() ? softmax(x, cd) * q.sum({cd}, true) - q : -q;
-  return where(valid, s * term, 0);
+  // Ignored rows are zeroed in the term too: with every row ignored, the mean's
+  // s is g / 0, and s * term's derivative would make inf * 0 = NaN of them.
+  Tensor term = where(valid, ce ? softmax(input, cd) * q.sum({cd}, true) - q : -q, 0);
+  Tensor grad = where(valid, s * term, 0);
+  // nll_loss's gradient does not depend on its input, but keeps an edge to it
+  // (derivative 0), as libtorch's nll_loss_backward.
+  if (ce) return grad;
+  return pass_gradient(name, grad, input, [](auto gv, auto) { return gv; });
 }
 
 // Records the backward node of a class-index loss on `out`. Given the forward's
@@ -143,13 +150,14 @@ void record_class_loss(Tensor& out, const Tensor& input, const ClassProblem& p, 
                        double eps, double total_weight, const Tensor& row_max, const Tensor& row_log_sum) {
   const bool ce = row_max.defined();
   const char* name = eps > 0 ? "AddBackward0" : p.spatial ? "NllLoss2DBackward0" : "NllLossBackward0";
+  const char* grad_name = p.spatial ? "NllLoss2DBackwardBackward0" : "NllLossBackwardBackward0";
   auto node = make_node(
       name,
-      [ce, red, ignore_index, eps, total_weight, sizes = DimVector(input.sizes()), dtype = input.dtype()](
+      [ce, grad_name, red, ignore_index, eps, total_weight, sizes = DimVector(input.sizes()), dtype = input.dtype()](
           Node& n, const Tensor& g) -> variable_list {
         const Tensor target = n.saved(0), weight = n.saved(1);
         if (GradMode::is_enabled())
-          return {class_loss_grad_graph(g, ce ? n.saved(2) : Tensor(), sizes, dtype, target, weight, ignore_index, red,
+          return {class_loss_grad_graph(g, n.saved(2), ce, grad_name, sizes, dtype, target, weight, ignore_index, red,
                                         total_weight, eps)};
         Tensor gc = contiguous_raw(cast(g, dtype));
         Tensor grad = empty(sizes, dtype);
@@ -178,8 +186,8 @@ void record_class_loss(Tensor& out, const Tensor& input, const ClassProblem& p, 
       input);
   node->save(p.target, false);
   node->save(p.weight, false);
+  node->save(input, false);
   if (ce) {
-    node->save(input, false);
     node->save(row_max, false);
     node->save(row_log_sum, false);
   }

@@ -17,6 +17,7 @@ using autograd::needs_record;
 using autograd::set_history;
 // Forward-mode AD: an op's tangent rule sits beside its backward (forward_ad_internal.h).
 using autograd::forward_ad::needs_tangent;
+using autograd::forward_ad::output_for_rule;
 using autograd::forward_ad::set_tangent;
 using autograd::forward_ad::set_tangent_from;
 using autograd::forward_ad::set_view_tangent;
@@ -192,6 +193,30 @@ Tensor float_unary_map(const Tensor& a, const Op& op) {
     // kernels' vec_exp, TG_VECTOR_INLINE) vectorises.
     kernels::map<T, T>(out, [&op](T x) __attribute__((always_inline)) { return static_cast<T>(op(x)); }, ac);
   });
+  return out;
+}
+
+// The gradient of an activation that passes or scales g by where `source` lies
+// (relu on its result, leaky_relu on its input; nll_loss passes it whole), as a
+// differentiable op with an edge to `source` whose gradient is 0, as libtorch's
+// threshold_backward, leaky_relu_backward and nll_loss_backward: a gradient
+// taken through the op alone with
+// create_graph still requires grad, and differentiating it gives zeros, not
+// "appears to not have been used in the graph". `pass(gv, sv)` is the gradient
+// for one element.
+template <class Pass>
+Tensor pass_gradient(const char* name, const Tensor& g, const Tensor& source, const Pass& pass) {
+  Tensor out = float_binary_map(g, source, pass);
+  if (needs_tangent(g)) set_tangent(out, g, [&](const Tensor& t) { return pass_gradient(name, t, source, pass); });
+  if (needs_record(g, source)) {
+    auto node = make_node(name, [name, pass](Node& n, const Tensor& gg) -> variable_list {
+      const Tensor src = n.saved(0);
+      return {n.needs_input_grad(0) ? pass_gradient(name, gg, src, pass) : Tensor(),
+              n.needs_input_grad(1) ? zeros_like(src) : Tensor()};
+    }, g, source);
+    node->save(source, false);
+    set_history(out, node);
+  }
   return out;
 }
 

@@ -15,6 +15,12 @@ Tensor empty(IntArrayRef sizes, ScalarType dtype);
 // Whether t's elements exactly fill a block of memory in some dim order (a
 // permutation of a contiguous tensor, e.g. a transposed matrix).
 bool is_non_overlapping_and_dense(const Tensor& t);
+// libtorch's has_internal_overlap: a dim of stride 0 and size > 1 (an expanded
+// tensor), where several elements are one memory location.
+bool has_internal_overlap(const Tensor& t);
+inline constexpr const char* kInternalOverlap =
+    "unsupported operation: more than one element of the written-to tensor refers to a single memory location. "
+    "Please clone() the tensor before performing the operation.";
 // A new uninitialised tensor of `sizes`, dense in the dim order its `strides` give.
 Tensor empty_strided(IntArrayRef sizes, IntArrayRef strides, ScalarType dtype);
 // A new uninitialised tensor with t's sizes, strides and dtype (t must be

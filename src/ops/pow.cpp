@@ -77,11 +77,9 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
   const ScalarType t = result_type(base, exponent);
   check_not_bool(t);
   Tensor out = binary_map(base, exponent, t, [](auto x, auto y) { return pow_op(x, y); });
-  if (needs_tangent(base, exponent))
-    set_tangent(out, base, [&](const Tensor& t) { return where(exponent == 0, 0, t * (exponent * pow(base, exponent - 1))); },
-                exponent, [&](const Tensor& t) { return where((base == 0) * (exponent >= 0), 0, t * (out * log(base))); });
+  intrusive_ptr<Node> node;
   if (needs_record(base, exponent)) {
-    auto node = make_node("PowBackward1", [](Node& n, const Tensor& g) -> variable_list {
+    node = make_node("PowBackward1", [](Node& n, const Tensor& g) -> variable_list {
       Tensor x = n.saved(0), e = n.saved(1), result = n.saved(2);
       variable_list r(2);
       if (n.needs_input_grad(0)) r[0] = where(e == 0, 0, g * (e * pow(x, e - 1)));
@@ -91,8 +89,13 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
     node->save(base, false);
     node->save(exponent, false);
     node->save(save_if(node->needs_input_grad(1), out), true);
-    set_history(out, node);
   }
+  if (needs_tangent(base, exponent)) {
+    const Tensor y = output_for_rule(out, node);
+    set_tangent(out, base, [&](const Tensor& t) { return where(exponent == 0, 0, t * (exponent * pow(base, exponent - 1))); },
+                exponent, [&](const Tensor& t) { return where((base == 0) * (exponent >= 0), 0, t * (y * log(base))); });
+  }
+  if (node) set_history(out, node);
   return out;
 }
 
@@ -105,21 +108,24 @@ Tensor pow(const Scalar& base, const Tensor& exponent) {
     // Contiguous whatever the exponent's layout, as libtorch's pow.Scalar.
     return unary_map(contiguous_raw(exponent), t, [b](auto y) { return pow_op(static_cast<decltype(y)>(b), y); });
   });
-  if (needs_tangent(exponent)) set_tangent(out, exponent, [&](const Tensor& t) {
-    const double b = base.toDouble();
-    return b == 0.0 ? where(exponent >= 0, 0, t * (out * std::log(b))) : t * (out * std::log(b));
-  });
+  const double b = base.toDouble();
+  intrusive_ptr<Node> node;
   if (needs_record(exponent)) {
-    const double b = base.toDouble();
-    auto node = make_node("PowBackward2", [b](Node& n, const Tensor& g) -> variable_list {
+    node = make_node("PowBackward2", [b](Node& n, const Tensor& g) -> variable_list {
       Tensor e = n.saved(0), result = n.saved(1);
       if (b == 0.0) return {where(e >= 0, 0, g * (result * std::log(b)))};
       return {g * (result * std::log(b))};
     }, exponent);
     node->save(exponent, false);
     node->save(out, true);
-    set_history(out, node);
   }
+  if (needs_tangent(exponent)) {
+    const Tensor y = output_for_rule(out, node);
+    set_tangent(out, exponent, [&](const Tensor& t) {
+      return b == 0.0 ? where(exponent >= 0, 0, t * (y * std::log(b))) : t * (y * std::log(b));
+    });
+  }
+  if (node) set_history(out, node);
   return out;
 }
 

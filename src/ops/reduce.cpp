@@ -253,19 +253,20 @@ Tensor logsumexp(const Tensor& a, IntArrayRef dim, bool keepdim) {
     out = log(s) + m;
     if (!keepdim) out = out.reshape(kernels::reduced_shapes(x, mask).out_shape);
   }
-  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) {
-    Tensor kept_out = out.reshape(kernels::reduced_shapes(x, mask).kept_shape);
-    return (t * exp(a - kept_out)).sum(dim, keepdim);
-  });
+  const DimVector kept = kernels::reduced_shapes(x, mask).kept_shape;
+  intrusive_ptr<Node> node;
   if (needs_record(a)) {
-    DimVector kept = kernels::reduced_shapes(x, mask).kept_shape;
-    auto node = make_node("LogsumexpBackward0", [kept](Node& n, const Tensor& g) -> variable_list {
+    node = make_node("LogsumexpBackward0", [kept](Node& n, const Tensor& g) -> variable_list {
       return {restore_dims(g, kept) * exp(n.saved(0) - restore_dims(n.saved(1), kept))};
     }, a);
     node->save(a, false);
     node->save(out, true);
-    set_history(out, node);
   }
+  if (needs_tangent(a)) {
+    const Tensor y = output_for_rule(out, node);
+    set_tangent(out, a, [&](const Tensor& t) { return (t * exp(a - y.reshape(kept))).sum(dim, keepdim); });
+  }
+  if (node) set_history(out, node);
   return out;
 }
 

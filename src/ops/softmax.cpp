@@ -28,12 +28,9 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, co
     using T = decltype(tag);
     kernels::softmax<T, Log>(x.data_ptr<T>(), out.data_ptr<T>(), L.outer, L.size, L.inner);
   });
-  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) {
-    if constexpr (Log) return t - (t * exp(out)).sum(d, true);
-    else return out * (t - (t * out).sum(d, true));
-  });
+  intrusive_ptr<Node> node;
   if (needs_record(a)) {
-    auto node = make_node(name, [d](Node& n, const Tensor& g) -> variable_list {
+    node = make_node(name, [d](Node& n, const Tensor& g) -> variable_list {
       Tensor y = n.saved(0);
       if (GradMode::is_enabled()) {
         if constexpr (Log) return {g - exp(y) * g.sum(d, true)};
@@ -50,8 +47,15 @@ Tensor softmax_impl(const Tensor& a, int64_t dim, optional<ScalarType> dtype, co
       return {r};
     }, a);
     node->save(out, true);
-    set_history(out, node);
   }
+  if (needs_tangent(a)) {
+    const Tensor y = output_for_rule(out, node);
+    set_tangent(out, a, [&](const Tensor& t) {
+      if constexpr (Log) return t - (t * exp(y)).sum(d, true);
+      else return y * (t - (t * y).sum(d, true));
+    });
+  }
+  if (node) set_history(out, node);
   return out;
 }
 

@@ -18,40 +18,22 @@ using namespace ops;
 // to a's tangent in forward mode (elementwise, the two are the same product).
 template <class F>
 void record_unary(const char* name, const Tensor& a, const Tensor& out, bool save_input, bool save_result, F formula) {
-  if (needs_tangent(a)) set_tangent(out, a, [&](const Tensor& t) { return formula(t, a, out); });
-  if (!needs_record(a)) return;
-  auto node = make_node(name, [formula](Node& n, const Tensor& g) -> variable_list {
-    return {formula(g, n.saved(0), n.saved(1))};
-  }, a);
-  node->save(save_input ? a : Tensor(), false);
-  node->save(save_result ? out : Tensor(), true);
-  set_history(out, node);
+  intrusive_ptr<Node> node;
+  if (needs_record(a)) {
+    node = make_node(name, [formula](Node& n, const Tensor& g) -> variable_list {
+      return {formula(g, n.saved(0), n.saved(1))};
+    }, a);
+    node->save(save_input ? a : Tensor(), false);
+    node->save(save_result ? out : Tensor(), true);
+  }
+  if (needs_tangent(a)) {
+    const Tensor y = output_for_rule(out, node);
+    set_tangent(out, a, [&](const Tensor& t) { return formula(t, a, y); });
+  }
+  if (node) set_history(out, node);
 }
 
 bool building_graph() { return GradMode::is_enabled(); }
-
-// The gradient of an activation that passes or scales g by where `source` lies
-// (relu on its result, leaky_relu on its input), as a differentiable op with an
-// edge to `source` whose gradient is 0, as libtorch's threshold_backward and
-// leaky_relu_backward: a gradient taken through the activation alone with
-// create_graph still requires grad, and differentiating it gives zeros, not
-// "appears to not have been used in the graph". `pass(gv, sv)` is the gradient
-// for one element.
-template <class Pass>
-Tensor pass_gradient(const char* name, const Tensor& g, const Tensor& source, const Pass& pass) {
-  Tensor out = float_binary_map(g, source, pass);
-  if (needs_tangent(g)) set_tangent(out, g, [&](const Tensor& t) { return pass_gradient(name, t, source, pass); });
-  if (needs_record(g, source)) {
-    auto node = make_node(name, [name, pass](Node& n, const Tensor& gg) -> variable_list {
-      const Tensor src = n.saved(0);
-      return {n.needs_input_grad(0) ? pass_gradient(name, gg, src, pass) : Tensor(),
-              n.needs_input_grad(1) ? zeros_like(src) : Tensor()};
-    }, g, source);
-    node->save(source, false);
-    set_history(out, node);
-  }
-  return out;
-}
 
 // erf: the vectorised kernel for float, libm for double (no vectorised double
 // version yet).

@@ -22,7 +22,7 @@ Tensor make_view(const Tensor& base, IntArrayRef sizes, IntArrayRef strides, int
 // the node, or null when none was recorded.
 template <class F>
 Node* record_view(const char* name, const Tensor& base, const Tensor& view, F backward) {
-  if (needs_tangent(base)) set_view_tangent(view, base);
+  if (needs_tangent(base)) set_view_tangent(view, base, name, backward);
   if (!needs_record(base)) return nullptr;
   auto node = make_node(name, [backward](Node&, const Tensor& g) -> variable_list { return {backward(g)}; }, base);
   set_history(view, node);
@@ -159,10 +159,11 @@ Tensor reshape(const Tensor& a, IntArrayRef shape) {
   // on it record as on any tensor), as libtorch's _unsafe_view.
   Tensor copy = a.contiguous();
   Tensor out = alias(copy, sizes, core::contiguous_strides(sizes), 0);
-  if (needs_tangent(copy)) set_view_tangent(out, copy);
+  auto to_copy = [in_shape](const Tensor& g) { return g.reshape(in_shape); };
+  if (needs_tangent(copy)) set_view_tangent(out, copy, "UnsafeViewBackward0", to_copy);
   if (needs_record(copy)) {
-    auto node = make_node("UnsafeViewBackward0", [in_shape](Node&, const Tensor& g) -> variable_list {
-      return {g.reshape(in_shape)};
+    auto node = make_node("UnsafeViewBackward0", [to_copy](Node&, const Tensor& g) -> variable_list {
+      return {to_copy(g)};
     }, copy);
     set_history(out, node);
   }

@@ -1,6 +1,7 @@
 """no_grad / enable_grad / set_grad_enabled: context managers (and decorators)
 switching the C++ engine's thread-local grad mode, as in torch."""
 import functools
+import inspect
 
 from .. import _C
 
@@ -19,6 +20,22 @@ class _GradModeContext:
         return False
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+            # The mode around each step of the generator, not only around the call
+            # that creates it (torch's _wrap_generator); restored between steps.
+            @functools.wraps(func)
+            def generator_wrapper(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                response = None
+                while True:
+                    try:
+                        with self.__class__():
+                            request = gen.send(response)
+                    except StopIteration as stop:
+                        return stop.value
+                    response = yield request
+            return generator_wrapper
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with self.__class__():

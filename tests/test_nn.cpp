@@ -47,6 +47,15 @@ struct ScaleImpl : nn::Module {
 };
 TG_MODULE(Scale);
 
+// A module without forward(): its holder did not compile (the holder's call
+// operator looked forward() up with the class).
+struct EncoderImpl : nn::Module {
+  EncoderImpl() { proj = register_module("proj", nn::Linear(2, 3)); }
+  Tensor encode(const Tensor& x) { return proj(x); }
+  nn::Linear proj{nullptr};
+};
+TORCH_MODULE(Encoder);
+
 namespace {
 
 std::string printed(const nn::Module& m) {
@@ -693,4 +702,10 @@ TEST(Training, SmallMlpLearnsALinearMapWithManualSgd) {
   // libtorch over 300 seeds: initial loss 0.21 to 1.1, final at most 0.018.
   EXPECT_GT(initial, 0.15f);
   EXPECT_LT(final_loss, 0.03f);
+}
+
+TEST(Module, AHolderNeedsNoForward) {
+  Encoder e;
+  EXPECT_EQ(e->named_parameters().size(), 2u);
+  EXPECT_EQ(shape(e->encode(ones({4, 2}))), (std::vector<int64_t>{4, 3}));
 }

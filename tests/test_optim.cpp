@@ -406,7 +406,17 @@ TEST(Optim, InvalidOptionsAreRefusedWithLibtorchsMessages) {
 TEST(Optim, ParameterGroupsAreChecked) {
   Tensor p = param({1});
   EXPECT_THROW_MSG(optim::SGD({p * 2}, optim::SGDOptions(0.1)), "can't optimize a non-leaf Tensor");
-  optim::SGD opt({p}, optim::SGDOptions(0.1));
+  // As libtorch 1.13: a parameter in two groups is updated by each; only one that
+  // already has state is refused.
+  Tensor q = tensor({1.0f, 2.0f}).requires_grad_();
+  optim::SGD twice(std::vector<optim::OptimizerParamGroup>{optim::OptimizerParamGroup({q}), optim::OptimizerParamGroup({q})},
+                   optim::SGDOptions(0.1));
+  q.mutable_grad() = tensor({0.5f, -1.0f});
+  twice.step();
+  EXPECT_TENSOR(q, {2}, {0.9, 2.2});
+  optim::SGD opt({p}, optim::SGDOptions(0.1).momentum(0.9));
+  p.mutable_grad() = ones({1});
+  opt.step();
   EXPECT_THROW_MSG(opt.add_param_group(optim::OptimizerParamGroup({p})),
                    "some parameters appear in more than one parameter group");
   optim::OptimizerParamGroup bare({p});

@@ -754,3 +754,69 @@ TEST(Regressions, LinspaceOfOneStepIsStart) {
   EXPECT_TENSOR(linspace(-0.5, 3.5, 1), {1}, {-0.5});
   EXPECT_TENSOR(linspace(0, 1, 3), {3}, {0, 0.5, 1});
 }
+
+// reciprocal's and rsqrt's gradients grouped their products otherwise than
+// libtorch's formulas (-g * y * y for -g * (y * y)): 1-ulp differences.
+TEST(Regressions, ReciprocalAndRsqrtGradientsRoundAsLibtorch) {
+  const Tensor x = tensor({-3.0f, 0.7f, 5.1f}).requires_grad_();
+  (x.reciprocal() * 18).sum().backward();
+  EXPECT_EQ(x.grad().data_ptr<float>()[0], -2.0000002384f);
+  EXPECT_EQ(x.grad().data_ptr<float>()[1], -36.7346954346f);
+  const Tensor z = tensor({0.3f, 0.7f, 5.1f}).requires_grad_();
+  (z.rsqrt() * 18).sum().backward();
+  EXPECT_EQ(z.grad().data_ptr<float>()[0], -54.7722473145f);
+  EXPECT_EQ(z.grad().data_ptr<float>()[2], -0.7814248800f);
+}
+
+// prelu's create_graph input gradient kept no edge to its input: with a weight
+// that needs no gradient, differentiating it raised.
+TEST(Regressions, PreluGradientKeepsAnEdgeToItsInput) {
+  const Tensor x = tensor({-1.0, 2.0}).requires_grad_();
+  const Tensor g = autograd::grad({prelu(x, tensor({0.25})).sum()}, {x}, {}, true, true)[0];
+  EXPECT_TENSOR(g, {2}, {0.25, 1});
+  g.sum().backward();
+  EXPECT_TENSOR(x.grad(), {2}, {0, 0});
+}
+
+// Numbers beyond float's range given to a float op's scalar parameters became
+// inf; libtorch's Scalar::to<float> raises (number operands, as x + 1e39, still
+// convert to inf, as libtorch's wrapped numbers).
+TEST(Regressions, ScalarParametersBeyondFloatRaise) {
+  const Tensor x = tensor({1.0f, -2.0f});
+  const char* overflow = "value cannot be converted to type float without overflow";
+  EXPECT_THROW_MSG(x.clamp(-1e39, 1e39), overflow);
+  EXPECT_THROW_MSG(x.clamp_min(1e39), overflow);
+  EXPECT_THROW_MSG(leaky_relu(x, 1e39), overflow);
+  EXPECT_THROW_MSG(x.add(x, 1e39), overflow);
+  EXPECT_THROW_MSG(1e39 - x, overflow);
+  EXPECT_THROW_MSG(full({2}, 1e39), overflow);
+  EXPECT_TENSOR(x + 1e39, {2}, {kInf, kInf});
+  EXPECT_TENSOR(x * 1e39, {2}, {kInf, -kInf});
+  EXPECT_TENSOR(x.clamp(-kInf, kInf), {2}, {1, -2});
+  EXPECT_TENSOR(x.to(kDouble).clamp(-1e39, 1e39), {2}, {1, -2});
+}
+
+// Empty reductions: amax over given dims used the whole-reduction message (as an
+// IndexError), argmax() added a hint libtorch's lacks; where's broadcast error
+// named its operands in another order than libtorch's.
+TEST(Regressions, EmptyReductionAndWhereMessagesAsLibtorch) {
+  EXPECT_THROW_MSG(zeros({0}).amax(0), "amax(): Expected reduction dim 0 to have non-zero size.");
+  EXPECT_THROW_MSG(zeros({2, 0, 3}).amax(-2), "amax(): Expected reduction dim -2 to have non-zero size.");
+  EXPECT_THROW_MSG(zeros({3, 0}).amax({0, 1}), "amax(): Expected reduction dim 1 to have non-zero size.");
+  EXPECT_THROW_MSG(zeros({2, 0, 3}).argmax(-2), "argmax(): Expected reduction dim 1 to have non-zero size.");
+  EXPECT_THROW(zeros({0}).amax(0), IndexError);
+  EXPECT_THROW_MSG(zeros({0}).amax(), "amax(): Expected reduction dim to be specified for input.numel() == 0. "
+                                      "Specify the reduction dim with the 'dim' argument.");
+  bool index_error = false;
+  try {
+    zeros({0}).max();
+  } catch (const IndexError&) {
+    index_error = true;
+  } catch (const Error&) {
+  }
+  EXPECT_FALSE(index_error);  // a RuntimeError in libtorch
+  EXPECT_THROW(zeros({0}).argmax(), IndexError);
+  EXPECT_FALSE(::tg::testing::throws_with([] { zeros({0}).argmax(); }, "Specify"));
+  EXPECT_THROW_MSG(where(zeros({3, 4}) > 0, zeros({2, 3, 3}), zeros({4})),
+                   "The size of tensor a (4) must match the size of tensor b (3) at non-singleton dimension 2");
+}

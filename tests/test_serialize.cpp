@@ -208,6 +208,11 @@ TEST_F(Files, CorruptHeadersRaise) {
   expect_rejected(safetensors_file(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]})", f4),
                   "its header is not valid JSON: [json.exception.parse_error.101]");
   expect_rejected(safetensors_file(R"([{"a": 1}])", ""), "its header does not start with '{'");
+  // The JSON reader stopped at a NUL and loaded the file, ignoring what followed.
+  expect_rejected(safetensors_file(std::string(R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})") +
+                                       std::string(1, '\0') + R"(,"b": garbage ]]])",
+                                   f4),
+                  "its header contains a NUL byte");
   expect_rejected(safetensors_file(R"({"a": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}})", f4),
                   "tensor 'a' has dtype \"F16\", tensorgrad reads F32, F64, I64 and BOOL");
   expect_rejected(safetensors_file(R"({"a": {"dtype": 32, "shape": [1], "data_offsets": [0, 4]}})", f4),

@@ -11,6 +11,7 @@ namespace tg {
 namespace detail {
 // Raises libtorch's "value cannot be converted to type int64_t without overflow".
 [[noreturn]] void throw_long_overflow();
+[[noreturn]] void throw_float_overflow();
 }  // namespace detail
 
 class Scalar {
@@ -29,7 +30,13 @@ class Scalar {
   bool isBoolean() const { return kind_ == kBool; }
 
   double toDouble() const { return kind_ == kDouble ? d_ : static_cast<double>(i_); }
-  float toFloat() const { return static_cast<float>(toDouble()); }
+  // Checked as libtorch's: a finite value beyond float's range raises (an infinity
+  // or a NaN converts).
+  float toFloat() const {
+    const double d = toDouble();
+    if (d - d == 0 && (d > 0x1.fffffep127 || d < -0x1.fffffep127)) detail::throw_float_overflow();
+    return static_cast<float>(d);
+  }
   // Checked as libtorch's: a NaN, an infinity or a value beyond int64's range raises.
   int64_t toLong() const {
     if (kind_ != kDouble) return i_;

@@ -12,6 +12,7 @@ void internal_error(const char* cond, const char* file, int line, const std::str
                   line, msg.empty() ? "" : ": ", msg));
 }
 void throw_long_overflow() { throw Error("value cannot be converted to type int64_t without overflow"); }
+void throw_float_overflow() { throw Error("value cannot be converted to type float without overflow"); }
 }  // namespace detail
 
 const char* to_string(ScalarType t) {

@@ -51,7 +51,8 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   TG_CHECK(condition.dtype() == kBool, "where expected condition to be a boolean tensor, but got a tensor with dtype ",
            condition.dtype());
   const ScalarType t = result_type(a, b);
-  DimVector shape = core::broadcast_shapes(condition.sizes(), core::broadcast_shapes(a.sizes(), b.sizes()));
+  // In libtorch's order (condition, then a, then b), which its error message follows.
+  DimVector shape = core::broadcast_shapes(core::broadcast_shapes(condition.sizes(), a.sizes()), b.sizes());
   Tensor out = empty_elementwise(shape, t, {&condition, &a, &b});
   kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);

@@ -103,18 +103,7 @@ Tensor contiguous_raw(const Tensor& t) {
   return out;
 }
 
-namespace {
-// As libtorch's Scalar::to<float>: a finite value beyond float's range raises
-// rather than becoming inf.
-void check_fits_float(const Scalar& value) {
-  const double d = value.toDouble();
-  TG_CHECK(!std::isfinite(d) || std::abs(d) <= std::numeric_limits<float>::max(),
-           "value cannot be converted to type float without overflow");
-}
-}  // namespace
-
 void fill_raw(const Tensor& t, const Scalar& value) {
-  if (t.dtype() == kFloat) check_fits_float(value);
   kernels::visit(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     const T v = value.to<T>();
@@ -208,8 +197,6 @@ T Tensor::item() const {
                                               : value.toLong() >= std::numeric_limits<int>::lowest() &&
                                                     value.toLong() <= std::numeric_limits<int>::max();
     TG_CHECK(fits, "value cannot be converted to type int without overflow");
-  } else if constexpr (std::is_same_v<T, float>) {
-    ops::check_fits_float(value);
   }
   return value.to<T>();
 }

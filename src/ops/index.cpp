@@ -19,8 +19,8 @@ Tensor check_index(const Tensor& index, int64_t size, const char* op) {
   const int64_t* p = idx.data_ptr<int64_t>();
   // As libtorch, negative indices are out of range here (Tensor::index wraps them first).
   for (int64_t i = 0; i < idx.numel(); ++i)
-    TG_CHECK_INDEX(p[i] >= 0 && p[i] < size, op, "(): index out of range in self (index ", p[i],
-                   " for a dimension of size ", size, ")");
+    TG_CHECK_INDEX(p[i] >= 0 && p[i] < size, "index out of range in self (index ", p[i], " for a dimension of size ",
+                   size, ")");
   return idx;
 }
 

@@ -124,7 +124,7 @@ template <class Op>
 void apply_inplace_scalar(const Tensor& self, const Scalar& s, const Op& op) {
   kernels::visit(self.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    const T v = s.to<T>();
+    const T v = wrapped_number<T>(s);
     kernels::map<T, T>(self, [&op, v](T x) { return static_cast<T>(op(x, v)); }, self);
   });
 }

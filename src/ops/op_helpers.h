@@ -95,6 +95,14 @@ Tensor binary_map(const Tensor& a, const Tensor& b, ScalarType compute, const Op
   return out;
 }
 
+// A number operand (x + 1e39) in the op's type, as libtorch's wrapped numbers:
+// converted like a tensor, unchecked (inf), where Scalar::to<float> raises.
+template <class T>
+T wrapped_number(const Scalar& s) {
+  if constexpr (std::is_same_v<T, float>) return static_cast<float>(s.toDouble());
+  else return s.to<T>();
+}
+
 // out = op(a, s) with a scalar operand, which the loop keeps in a register.
 template <bool BoolOut = false, class Op>
 Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op& op) {
@@ -104,7 +112,7 @@ Tensor scalar_map(const Tensor& a, const Scalar& s, ScalarType compute, const Op
   kernels::visit(compute, [&](auto tag) {
     using T = decltype(tag);
     using O = std::conditional_t<BoolOut, bool, T>;
-    const T v = s.to<T>();
+    const T v = wrapped_number<T>(s);
     kernels::map<O, T>(out, [&op, v](T x) { return static_cast<O>(op(x, v)); }, ac);
   });
   return out;
@@ -160,7 +168,7 @@ bool scalar_map_over_gradient(const Tensor& g, const Scalar& s, const Op& op) {
   if (GradMode::is_enabled() || result_type(g, s) != g.dtype() || !is_reusable_gradient(g, g)) return false;
   kernels::visit_floating(g.dtype(), "binary op", [&](auto tag) {
     using T = decltype(tag);
-    const T v = s.to<T>();
+    const T v = wrapped_number<T>(s);
     kernels::map<T, T>(g, [&op, v](T x) { return static_cast<T>(op(x, v)); }, g);
   });
   return true;

@@ -104,7 +104,7 @@ Tensor pow(const Scalar& base, const Tensor& exponent) {
   check_not_bool(t);
   Tensor out = kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
-    const T b = base.to<T>();
+    const T b = wrapped_number<T>(base);
     // Contiguous whatever the exponent's layout, as libtorch's pow.Scalar.
     return unary_map(contiguous_raw(exponent), t, [b](auto y) { return pow_op(static_cast<decltype(y)>(b), y); });
   });

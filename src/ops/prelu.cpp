@@ -51,7 +51,10 @@ Tensor prelu(const Tensor& a, const Tensor& weight) {
       variable_list grads(2);
       if (GradMode::is_enabled()) {  // differentiable formulas, for create_graph
         const Tensor positive = x > 0;
-        if (n.needs_input_grad(0)) grads[0] = where(positive, g, g * channel_weight(n.saved(1), ndim));
+        // With an edge to x whose derivative is 0, as libtorch's prelu_backward.
+        if (n.needs_input_grad(0))
+          grads[0] = pass_gradient("PreluBackwardBackward0", where(positive, g, g * channel_weight(n.saved(1), ndim)), x,
+                                   [](auto gv, auto) { return gv; });
         if (n.needs_input_grad(1)) grads[1] = where(positive, 0, x * g);
       } else {
         kernels::visit_floating(x.dtype(), "prelu_backward_cpu", [&](auto tag) {

@@ -108,14 +108,19 @@ std::pair<Tensor, Tensor> extremum_impl(const Tensor& x, uint64_t mask, bool kee
   return {values, indices};
 }
 
-void check_nonempty(const Tensor& x, uint64_t mask, const char* op) {
+// libtorch's refusals of an empty reduction: over every dim (no `dims`), a
+// RuntimeError (an IndexError without the hint for argmax/argmin); over `dims`,
+// an IndexError naming the first of them of size 0 as the caller gave it.
+void check_nonempty(const Tensor& x, IntArrayRef dims, const char* op, bool arg_reduction = false) {
   if (x.numel() != 0) return;
-  if (x.dim() == 0 || mask == core::dims_mask({}, x.dim(), op))
-    throw IndexError(detail::str(op, "(): Expected reduction dim to be specified for input.numel() == 0. Specify "
-                                     "the reduction dim with the 'dim' argument."));
-  for (int64_t d = 0; d < x.dim(); ++d)
-    TG_CHECK_INDEX(!(mask >> d & 1) || x.size(d) != 0, op, "(): Expected reduction dim ", d,
-                   " to have non-zero size.");
+  if (dims.empty()) {
+    if (arg_reduction)
+      throw IndexError(detail::str(op, "(): Expected reduction dim to be specified for input.numel() == 0."));
+    throw Error(detail::str(op, "(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                                "reduction dim with the 'dim' argument."));
+  }
+  for (int64_t d : dims)
+    TG_CHECK_INDEX(x.size(d) != 0, op, "(): Expected reduction dim ", d, " to have non-zero size.");
 }
 
 // Gradient of an extremum spread evenly over the elements equal to it. As in
@@ -125,7 +130,7 @@ template <bool Max>
 Tensor amax_impl(const Tensor& x, IntArrayRef dims, bool keepdim, const char* op, const char* name,
                  bool nan_matches = false) {
   const uint64_t mask = core::dims_mask(dims, x.dim(), op);
-  check_nonempty(x, mask, op);
+  check_nonempty(x, dims, op);
   Tensor out = extremum_impl<Max>(x, mask, keepdim, false).first;
   DimVector kept(x.sizes());
   DimVector dims_list;
@@ -159,7 +164,7 @@ template <bool Max>
 std::tuple<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdim, const char* op, const char* name) {
   const int64_t d = core::wrap_dim(dim, x.dim());
   const uint64_t mask = x.dim() == 0 ? 0 : uint64_t(1) << d;
-  check_nonempty(x, mask, op);
+  check_nonempty(x, {d}, op);
   auto [values, indices] = extremum_impl<Max>(x, mask, keepdim, true);
   if (needs_tangent(x)) set_tangent(values, x, [&](const Tensor& t) {
     if (x.dim() == 0) return t;
@@ -223,14 +228,14 @@ template <bool Max>
 Tensor arg_extremum(const Tensor& a, optional<int64_t> dim, bool keepdim, const char* op) {
   TG_CHECK(a.dtype() != kBool, "\"", op, "_cpu\" not implemented for 'Bool'");
   if (!dim) {
-    check_nonempty(a, core::dims_mask({}, a.dim(), op), op);
+    check_nonempty(a, {}, op, true);
     Tensor flat = a.reshape({-1});
     Tensor idx = extremum_impl<Max>(flat, 1, false, true).second;
     return keepdim ? idx.reshape(DimVector(a.dim(), 1)) : idx;
   }
   const int64_t d = core::wrap_dim(*dim, a.dim());
   const uint64_t mask = a.dim() == 0 ? 0 : uint64_t(1) << d;
-  check_nonempty(a, mask, op);
+  check_nonempty(a, {d}, op);
   return extremum_impl<Max>(a, mask, keepdim, true).second;
 }
 }  // namespace

@@ -1,7 +1,8 @@
 // Elementwise functions of one tensor and their backward formulas. Formulas are
 // written with differentiable ops (so create_graph works); where a formula runs
 // often in training (activations), a fused kernel is used when grad mode is off
-// during backward, i.e. when no higher-order graph is being built.
+// during backward, i.e. when no higher-order graph is being built. Products are
+// grouped as in libtorch's formulas (derivatives.yaml), so that they round alike.
 #include <cmath>
 #include <limits>
 #include <type_traits>
@@ -78,21 +79,21 @@ Tensor sqrt(const Tensor& a) {
 Tensor rsqrt(const Tensor& a) {
   Tensor out = float_unary_map(a, [](auto x) { return decltype(x)(1) / std::sqrt(x); });
   record_unary("RsqrtBackward0", a, out, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return -0.5 * g * y * y * y; });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return -0.5 * g * y.pow(3); });
   return out;
 }
 
 Tensor reciprocal(const Tensor& a) {
   Tensor out = float_unary_map(a, [](auto x) { return decltype(x)(1) / x; });
   record_unary("ReciprocalBackward0", a, out, false, true,
-               [](const Tensor& g, const Tensor&, const Tensor& y) { return -g * y * y; });
+               [](const Tensor& g, const Tensor&, const Tensor& y) { return -g * (y * y); });
   return out;
 }
 
 Tensor erf(const Tensor& a) {
   Tensor out = float_unary_map(a, [](auto x) TG_VECTOR_INLINE { return erf_of(x); });
   record_unary("ErfBackward0", a, out, true, false, [](const Tensor& g, const Tensor& x, const Tensor&) {
-    return g * (2.0 / std::sqrt(M_PI)) * exp(-(x * x));
+    return 2.0 / std::sqrt(M_PI) * exp(-(x * x)) * g;
   });
   return out;
 }
@@ -139,8 +140,8 @@ Tensor sigmoid(const Tensor& a) {
     return T(1) / (T(1) + kernels::vec_exp(-x));
   });
   record_unary("SigmoidBackward0", a, out, false, true, [](const Tensor& g, const Tensor&, const Tensor& y) {
-    if (building_graph()) return g * y * (1 - y);
-    return float_binary_map(g, y, [](auto gv, auto yv) { return gv * yv * (1 - yv); });
+    if (building_graph()) return g * (1 - y) * y;
+    return float_binary_map(g, y, [](auto gv, auto yv) { return gv * (1 - yv) * yv; });
   });
   return out;
 }
@@ -162,7 +163,8 @@ Tensor relu(const Tensor& a) {
 
 Tensor leaky_relu(const Tensor& a, const Scalar& negative_slope) {
   TG_CHECK(a.is_floating_point(), "\"leaky_relu_cpu\" not implemented for '", a.dtype(), "'");
-  const double slope = negative_slope.toDouble();
+  // A slope beyond float's range raises for float input, as libtorch's.
+  const double slope = a.dtype() == kFloat ? negative_slope.toFloat() : negative_slope.toDouble();
   // The slope multiplies in the input's type, as in libtorch's kernel (a product in
   // double rounds differently). The product is taken for every element: taken only
   // where it is selected, GCC may not speculate it (it could trap) and branches per

@@ -41,13 +41,9 @@ void Optimizer::add_param_group(const OptimizerParamGroup& param_group) {
   for (const Tensor& p : param_group.params()) {
     TG_CHECK(p.defined(), "can't optimize an undefined Tensor");
     TG_CHECK(p.is_leaf(), "can't optimize a non-leaf Tensor");
-    // libtorch 1.13 only looks for parameters that already have state; a
-    // parameter in two groups would be updated twice, so any repeat is refused.
-    for (const auto& group : param_groups_) {
-      const auto& ps = group.params();
-      TG_CHECK(std::none_of(ps.begin(), ps.end(), [&](const Tensor& q) { return q.is_same(p); }),
-               "some parameters appear in more than one parameter group");
-    }
+    // As libtorch 1.13: only a parameter that already has state is refused. One
+    // in two groups is updated by each (state is per tensor, shared).
+    TG_CHECK(state_.count(p.unsafeGetTensorImpl()) == 0, "some parameters appear in more than one parameter group");
   }
   OptimizerParamGroup group(param_group.params(),
                             param_group.has_options() ? param_group.options().clone() : defaults_->clone());

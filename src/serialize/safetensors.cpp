@@ -178,6 +178,8 @@ std::string make_header(const std::vector<std::pair<std::string, Tensor>>& tenso
 // here, because its data section is shorter than the last tensor's end.
 std::vector<Entry> parse_header(std::string_view text, uint64_t data_size, const std::string& path) {
   if (text.empty() || text.front() != '{') invalid(path, "its header does not start with '{'");
+  // The JSON reader would stop at a NUL and ignore the rest.
+  if (text.find('\0') != std::string_view::npos) invalid(path, "its header contains a NUL byte");
   json header;
   try {
     header = json::parse(text.begin(), text.end(), HeaderCheck(path));

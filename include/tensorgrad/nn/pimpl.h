@@ -59,9 +59,11 @@ class ModuleHolder : detail::ModuleHolderIndicator {
     return impl_.get();
   }
 
-  // `module(x)` is `module->forward(x)`.
-  template <class... Args>
-  auto operator()(Args&&... args) -> decltype(std::declval<Contained&>().forward(std::forward<Args>(args)...)) {
+  // `module(x)` is `module->forward(x)`. C makes the return type dependent, so that
+  // a module without forward() (a container, an encoder with encode()) still has a
+  // holder, as in libtorch.
+  template <class... Args, class C = Contained>
+  auto operator()(Args&&... args) -> decltype(std::declval<C&>().forward(std::forward<Args>(args)...)) {
     return get()->forward(std::forward<Args>(args)...);
   }
   template <class Arg>

@@ -25,7 +25,11 @@ TensorIndex one_index(py::handle h) {
   if (is_tensor(h)) return TensorIndex(unwrap(h));
   if (PySlice_Check(o)) {
     auto* s = reinterpret_cast<PySliceObject*>(o);
-    return TensorIndex(tg::indexing::Slice(slice_part(s->start), slice_part(s->stop), slice_part(s->step)));
+    const std::optional<int64_t> step = slice_part(s->step);
+    // ValueErrors, as PyTorch's (the C++ index() raises a RuntimeError).
+    if (step && *step == 0) throw py::value_error("slice step cannot be zero");
+    if (step && *step < 0) throw py::value_error("step must be greater than zero");
+    return TensorIndex(tg::indexing::Slice(slice_part(s->start), slice_part(s->stop), step));
   }
   if (PyIndex_Check(o) && !py::isinstance<py::array>(h)) {
     const Py_ssize_t i = PyNumber_AsSsize_t(o, PyExc_IndexError);
@@ -33,8 +37,11 @@ TensorIndex one_index(py::handle h) {
     return TensorIndex(static_cast<int64_t>(i));
   }
   if (PyList_Check(o) || py::isinstance<py::array>(h)) return TensorIndex(to_tensor(h));
-  throw py::type_error("only integers, slices (`:`), ellipsis (`...`), None, bools, and long or bool tensors are "
-                       "valid indices (got " + py::str(h.get_type().attr("__name__")).cast<std::string>() + ")");
+  const std::string message = "only integers, slices (`:`), ellipsis (`...`), None, bools, and long or bool tensors "
+                              "are valid indices (got " + py::str(h.get_type().attr("__name__")).cast<std::string>() + ")";
+  // As PyTorch's: a str is a TypeError, any other object (a float) an IndexError.
+  if (py::isinstance<py::str>(h)) throw py::type_error(message);
+  throw py::index_error(message);
 }
 
 std::vector<TensorIndex> parse_key(py::handle key) {

@@ -167,12 +167,16 @@ def _normal_(self, mean=0.0, std=1.0):
     return self
 
 
-def _any(self):
-    return self.ne(0).sum().gt(0)
+def _any(self, dim=None, keepdim=False):
+    if dim is None:
+        return self.ne(0).sum().gt(0)
+    return self.ne(0).sum(dim, keepdim=keepdim).gt(0)
 
 
-def _all(self):
-    return self.ne(0).sum().eq(self.numel())
+def _all(self, dim=None, keepdim=False):
+    if dim is None:
+        return self.eq(0).sum().eq(0)
+    return self.eq(0).sum(dim, keepdim=keepdim).eq(0)
 
 
 for _name, _fn in {

@@ -293,3 +293,15 @@ def test_replacing_a_layer_or_parameter_keeps_its_place():
     m = nn.Linear(2, 2)
     m.weight = nn.Parameter(tg.zeros(2, 2))
     assert list(m.state_dict()) == ["weight", "bias"]
+
+
+def test_sequential_item_assignment_and_deletion():
+    s = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    s[2] = nn.Identity()
+    s[-2] = nn.Tanh()
+    assert [type(m).__name__ for m in s] == ["Linear", "Tanh", "Identity"]
+    del s[1]
+    assert [n for n, _ in s.named_modules()] == ["", "0", "1"]  # renumbered, as torch 1.13
+    assert [type(m).__name__ for m in s] == ["Linear", "Identity"]
+    with pytest.raises(IndexError):
+        s[5] = nn.ReLU()

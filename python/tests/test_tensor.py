@@ -411,3 +411,11 @@ def test_a_method_called_on_a_non_tensor_raises_instead_of_crashing(call):
 def test_linspace_of_one_step_is_start():
     assert tg.linspace(-0.5, 3.5, 1).tolist() == [-0.5]
     assert tg.linspace(0, 1, 3).tolist() == [0.0, 0.5, 1.0]
+
+
+def test_any_and_all_take_a_dim():
+    x = tg.tensor([[0.0, 1.0, 2.0], [0.0, 0.0, 3.0]])
+    assert (x > 0).any(1).tolist() == [True, True]
+    assert (x > 0).all(dim=0).tolist() == [False, False, True]
+    assert x.any(1, keepdim=True).tolist() == [[True], [True]]
+    assert (x > 0).any().item() is True and (x > 0).all().item() is False

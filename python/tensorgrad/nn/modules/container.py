@@ -26,6 +26,20 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[idx]))
         return list(self._modules.values())[self._index(idx)]
 
+    def __setitem__(self, idx, module):
+        # model[2] = nn.Linear(...): the layer keeps its place and name.
+        setattr(self, list(self._modules)[self._index(idx)], module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        for key in keys[idx] if isinstance(idx, slice) else [keys[self._index(idx)]]:
+            delattr(self, key)
+        # The rest renumbered 0, 1, ..., as torch 1.13 does.
+        modules = list(self._modules.values())
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
+
     def __len__(self):
         return len(self._modules)
 

@@ -373,11 +373,17 @@ variable_list conv_backward_fused(Node& n, const Tensor& g, const ConvPlan& p) {
 namespace nn::functional {
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options) {
+  // libtorch's conv2d with numeric padding checks the bias's dtype before anything
+  // else (its padding='same' path, later: plan_conv2d).
+  const Tensor& bias = options.bias();
+  TG_CHECK(!bias.defined() || bias.dtype() == input.dtype() ||
+               std::holds_alternative<enumtype::kSame>(options.padding()),
+           "Input type (", c_type_name(input.dtype()), ") and bias type (", c_type_name(bias.dtype()),
+           ") should be the same");
   TG_CHECK(input.dim() == 3 || input.dim() == 4,
            "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: ", input.sizes());
   // Unbatched input is a batch of one, squeezed afterwards (SqueezeBackward1, as libtorch).
   if (input.dim() == 3) return conv2d(input.unsqueeze(0), weight, options).squeeze(0);
-  const Tensor& bias = options.bias();
   const ConvPlan p = plan_conv2d(input, weight, bias, options);
   const ScalarType dtype = input.dtype();
   Tensor out = empty({p.batch, p.out_channels, p.geo.out_h, p.geo.out_w}, dtype);

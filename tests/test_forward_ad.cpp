@@ -391,6 +391,16 @@ TEST(ForwardAD, TangentsAreDifferentiableThroughRulesThatUseTheOutput) {
   auto [y2, t2] = ag::jvp(f, x, v);
   EXPECT_TRUE(t2.requires_grad());
   EXPECT_TENSOR(ag::grad({t2}, {x})[0], {3}, {-0.54787234100148618, -0.06344592003419230, 0.19734054568398018});
+
+  // A tangent laid out anew for its output (here transposed, after c's layout)
+  // kept no history.
+  const Tensor x6 = tensor({0.3, -1.2, 0.8, 0.5, -0.1, 0.7}, kDouble).requires_grad_();
+  const Tensor v6 = tensor({1.0, 0.5, -2.0, 0.3, 0.2, -1.0}, kDouble);
+  const Tensor c = arange(1.0, 7.0, 1.0, dtype(kDouble)).reshape({3, 2}).t();
+  auto [y3, t3] = ag::jvp([&c](const Tensor& a) { return (c / a.reshape({2, 3}).exp()).sum() + a.tanh().sum(); }, x6, v6);
+  EXPECT_TENSOR(ag::grad({t3}, {x6})[0], {6},
+                {0.20763634248026352, 5.23445670917395756, -3.00835688924233580, 0.14585980141250379,
+                 0.92360790316233132, -2.21227951265654044});
 }
 
 // An expanded primal took a tangent in its own layout, where every row is one

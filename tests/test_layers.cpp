@@ -179,6 +179,8 @@ TEST(Conv2d, Errors) {
                    "Input type (double) and bias type (float) should be the same");
   EXPECT_THROW_MSG(F::conv2d(ones({2, 5, 5, 5}), w, F::Conv2dFuncOptions().bias(ones({4}, kDouble))),
                    "Input type (float) and bias type (double) should be the same");
+  EXPECT_THROW_MSG(F::conv2d(ones({4, 4}, kDouble), w, F::Conv2dFuncOptions().bias(ones({4})).padding(kValid)),
+                   "Expected 3D (unbatched) or 4D (batched) input to conv2d");
   EXPECT_THROW_MSG(F::conv2d(ones({2, 3, 5, 5}, kLong), ones({4, 3, 2, 2}, kLong)),
                    "\"conv2d\" not implemented for 'Long'");
 }

@@ -788,6 +788,8 @@ TEST(Regressions, ScalarParametersBeyondFloatRaise) {
   EXPECT_THROW_MSG(x.clamp_min(1e39), overflow);
   EXPECT_THROW_MSG(leaky_relu(x, 1e39), overflow);
   EXPECT_THROW_MSG(x.add(x, 1e39), overflow);
+  EXPECT_THROW_MSG(x.add(1.0, 1e39), overflow);
+  EXPECT_THROW_MSG(x.sub(1.0, 1e39), overflow);
   EXPECT_THROW_MSG(1e39 - x, overflow);
   EXPECT_THROW_MSG(full({2}, 1e39), overflow);
   EXPECT_TENSOR(x + 1e39, {2}, {kInf, kInf});
@@ -807,6 +809,7 @@ TEST(Regressions, EmptyReductionAndWhereMessagesAsLibtorch) {
   EXPECT_THROW(zeros({0}).amax(0), IndexError);
   EXPECT_THROW_MSG(zeros({0}).amax(), "amax(): Expected reduction dim to be specified for input.numel() == 0. "
                                       "Specify the reduction dim with the 'dim' argument.");
+  EXPECT_THROW_MSG(zeros({0}).max(), "max(): Expected reduction dim to be specified for input.numel() == 0.");
   bool index_error = false;
   try {
     zeros({0}).max();

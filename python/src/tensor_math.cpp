@@ -36,7 +36,8 @@ enum Flags : unsigned {
 // which computes the same values and records PyTorch's nodes.
 bool wrap_number(const Tensor& a, const tg::Scalar& s, unsigned flags, Tensor& out) {
   if (!(flags & kWrapNumbers) || tg::result_type(a, s) != a.dtype()) return false;
-  out = tg::full({}, s, a.dtype());
+  // Converted unchecked, as a tensor is (x + 1e39 is inf, where full() would raise).
+  out = a.dtype() == tg::kFloat ? tg::full({}, s, tg::kDouble).to(tg::kFloat) : tg::full({}, s, a.dtype());
   return true;
 }
 

@@ -427,3 +427,24 @@ def test_no_grad_decorates_the_body_of_a_generator():
 
     assert list(steps()) == [False, False]
     assert tg.is_grad_enabled()
+
+
+def test_no_grad_generator_passes_throw_and_close_to_the_generator():
+    seen = []
+
+    @tg.no_grad()
+    def steps():
+        try:
+            yield 1
+        except ValueError:
+            seen.append(("caught", tg.is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("finally", tg.is_grad_enabled()))
+
+    it = steps()
+    assert next(it) == 1
+    assert it.throw(ValueError()) == 2
+    it.close()
+    assert seen == [("caught", False), ("finally", False)]
+    assert tg.is_grad_enabled()

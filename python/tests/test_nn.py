@@ -305,3 +305,16 @@ def test_sequential_item_assignment_and_deletion():
     assert [type(m).__name__ for m in s] == ["Linear", "Identity"]
     with pytest.raises(IndexError):
         s[5] = nn.ReLU()
+
+
+def test_zero_grad_zeroes_a_gradient_that_is_a_view():
+    # As torch's Module and Optimizer zero_grad: detach_() only a gradient with a
+    # history (detach_() refuses views).
+    m = nn.Linear(3, 3)
+    m.weight.grad = tg.ones(4, 3)[1:]
+    m.zero_grad()
+    assert m.weight.grad.tolist() == [[0.0] * 3] * 3
+    m.weight.grad = tg.ones(4, 3)[1:]
+    opt = tg.optim.SGD(m.parameters(), lr=0.1)
+    opt.zero_grad()
+    assert m.weight.grad.tolist() == [[0.0] * 3] * 3

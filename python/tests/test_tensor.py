@@ -419,3 +419,12 @@ def test_any_and_all_take_a_dim():
     assert (x > 0).all(dim=0).tolist() == [False, False, True]
     assert x.any(1, keepdim=True).tolist() == [[True], [True]]
     assert (x > 0).any().item() is True and (x > 0).all().item() is False
+
+
+def test_number_operands_beyond_float_become_inf():
+    x = tg.tensor([1.0, -2.0])
+    assert (x + 1e39).tolist() == [math.inf, math.inf]
+    assert (1e39 * x).tolist() == [math.inf, -math.inf]
+    assert x.clone().mul_(1e39).tolist() == [math.inf, -math.inf]
+    with pytest.raises(RuntimeError, match="without overflow"):
+        x.clamp(max=1e39)

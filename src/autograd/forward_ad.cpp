@@ -54,7 +54,9 @@ Tensor with_layout(const Tensor& t, const Tensor& out) {
   auto storage = make_intrusive<StorageImpl>(static_cast<size_t>(extent) * out.element_size());
   Tensor r(make_intrusive<TensorImpl>(std::move(storage), out.dtype(), out.sizes(), out.strides(),
                                       out.storage_offset()));
-  ops::copy_raw(r, t);
+  // A tangent with a history (Note [Rules that use the output]) keeps it.
+  if (GradMode::is_enabled() && t.requires_grad()) r.copy_(t);
+  else ops::copy_raw(r, t);
   return r;
 }
 

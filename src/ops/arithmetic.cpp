@@ -32,6 +32,7 @@ void check_alpha(ScalarType t, const Scalar& alpha) {
   TG_CHECK(!alpha.isBoolean() || t == kBool, "Boolean alpha only supported for Boolean results.");
   TG_CHECK(!alpha.isFloatingPoint() || is_floating_point(t),
            "For integral input tensors, argument alpha must not be a floating point number.");
+  if (t == kFloat) alpha.toFloat();  // raises beyond float's range, as libtorch's alpha.to<float>()
 }
 
 void check_sub(const Tensor& a, ScalarType other) {

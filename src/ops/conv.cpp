@@ -374,10 +374,10 @@ namespace nn::functional {
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options) {
   // libtorch's conv2d with numeric padding checks the bias's dtype before anything
-  // else (its padding='same' path, later: plan_conv2d).
+  // else (with a string padding, 'valid' or 'same', later: plan_conv2d).
   const Tensor& bias = options.bias();
   TG_CHECK(!bias.defined() || bias.dtype() == input.dtype() ||
-               std::holds_alternative<enumtype::kSame>(options.padding()),
+               !std::holds_alternative<ExpandingArray<2>>(options.padding()),
            "Input type (", c_type_name(input.dtype()), ") and bias type (", c_type_name(bias.dtype()),
            ") should be the same");
   TG_CHECK(input.dim() == 3 || input.dim() == 4,

@@ -2,6 +2,7 @@
 switching the C++ engine's thread-local grad mode, as in torch."""
 import functools
 import inspect
+import sys
 
 from .. import _C
 
@@ -26,14 +27,24 @@ class _GradModeContext:
             @functools.wraps(func)
             def generator_wrapper(*args, **kwargs):
                 gen = func(*args, **kwargs)
-                response = None
-                while True:
-                    try:
-                        with self.__class__():
-                            request = gen.send(response)
-                    except StopIteration as stop:
-                        return stop.value
-                    response = yield request
+                try:
+                    with self.__class__():
+                        response = gen.send(None)
+                    while True:
+                        try:
+                            request = yield response
+                        except GeneratorExit:
+                            with self.__class__():
+                                gen.close()
+                            raise
+                        except BaseException:
+                            with self.__class__():
+                                response = gen.throw(*sys.exc_info())
+                        else:
+                            with self.__class__():
+                                response = gen.send(request)
+                except StopIteration as stop:
+                    return stop.value
             return generator_wrapper
 
         @functools.wraps(func)

@@ -1,6 +1,7 @@
 """The Optimizer base: torch's param_groups (a list of dicts whose values may be
 changed between steps, e.g. to schedule the learning rate) over a C++ optimizer."""
 from .. import _C
+from .._tensor import zero_grad_in_place
 from ..autograd.grad_mode import enable_grad
 
 
@@ -72,12 +73,14 @@ class Optimizer:
         return loss
 
     def zero_grad(self, set_to_none=False):
-        if set_to_none:
-            for group in self.param_groups:
-                for p in group["params"]:
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
                     p.grad = None
-        else:
-            self._impl.zero_grad()
+                else:
+                    zero_grad_in_place(p)
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]

@@ -6,6 +6,7 @@ named_parameters() find them, in assignment order, with dotted names."""
 from collections import OrderedDict, namedtuple
 
 from ... import _C
+from ..._tensor import zero_grad_in_place
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
 
@@ -222,7 +223,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.detach_().zero_()
+                zero_grad_in_place(p)
 
     def to(self, *args, **kwargs):
         """to(dtype): converts floating-point parameters and buffers in place (they keep

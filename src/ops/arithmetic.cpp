@@ -27,12 +27,14 @@ T neg_op(T x) {
 }
 
 // libtorch's alpha_check: a bool alpha needs a Bool result, a floating one a
-// floating result.
-void check_alpha(ScalarType t, const Scalar& alpha) {
+// floating result, which it must fit (libtorch's alpha.to<float>() raises). An
+// integer alpha (the default 1) passes at once: every int64 fits a float.
+inline void check_alpha(ScalarType t, const Scalar& alpha) {
+  if (alpha.type() == kLong) return;
   TG_CHECK(!alpha.isBoolean() || t == kBool, "Boolean alpha only supported for Boolean results.");
   TG_CHECK(!alpha.isFloatingPoint() || is_floating_point(t),
            "For integral input tensors, argument alpha must not be a floating point number.");
-  if (t == kFloat) alpha.toFloat();  // raises beyond float's range, as libtorch's alpha.to<float>()
+  if (t == kFloat) alpha.toFloat();
 }
 
 void check_sub(const Tensor& a, ScalarType other) {
@@ -50,7 +52,8 @@ Tensor add_impl(const Tensor& a, const Tensor& b, const Scalar& alpha, const cha
   check_alpha(t, alpha);
   Tensor out = kernels::visit(t, [&](auto tag) {
     using T = decltype(tag);
-    const T al = negate ? neg_op(alpha.to<T>()) : alpha.to<T>();
+    // Unchecked: check_alpha did.
+    const T al = negate ? neg_op(wrapped_number<T>(alpha)) : wrapped_number<T>(alpha);
     if (al == T(1)) return binary_map(a, b, t, [](auto x, auto y) { return add_op(x, y); });
     return binary_map(a, b, t, [al](auto x, auto y) { return add_op(x, mul_op(static_cast<decltype(x)>(al), y)); });
   });

@@ -85,6 +85,23 @@ void bind_optim(py::module_& m) {
   def_optimizer<O::Adam, O::AdamOptions>(optim, "Adam", &read_adam);
   def_optimizer<O::AdamW, O::AdamWOptions>(optim, "AdamW", &read_adamw);
   def_optimizer<O::RMSprop, O::RMSpropOptions>(optim, "RMSprop", &read_rmsprop);
+  // torch's Python zero_grad, for Module.zero_grad and Optimizer.zero_grad: each
+  // gradient zeroed where it is, detached when it has a history, else only made not
+  // to require grad (a gradient that is a view, which detach_() refuses, is zeroed
+  // too; the C++ Optimizer::zero_grad, as libtorch's, detaches every gradient).
+  optim.def("zero_grads", [](const py::iterable& params, bool set_to_none) {
+    for (py::handle h : params) {
+      Tensor& g = const_cast<Tensor&>(unwrap_checked(h)).mutable_grad();
+      if (!g.defined()) continue;
+      if (set_to_none) {
+        g = Tensor();
+        continue;
+      }
+      if (g.grad_fn()) g.detach_();
+      else g.requires_grad_(false);
+      g.zero_();
+    }
+  }, py::arg("params"), py::arg("set_to_none") = false);
 }
 
 }  // namespace tgpy

@@ -167,17 +167,6 @@ def _normal_(self, mean=0.0, std=1.0):
     return self
 
 
-def zero_grad_in_place(p):
-    """Zeroes p.grad where it is, as torch's Module and Optimizer zero_grad: detached
-    when it has a history, else only no longer requiring grad (a gradient that is a
-    view, which detach_() refuses, is zeroed too)."""
-    if p.grad.grad_fn is not None:
-        p.grad.detach_()
-    else:
-        p.grad.requires_grad_(False)
-    p.grad.zero_()
-
-
 def _any(self, dim=None, keepdim=False):
     if dim is None:
         return self.ne(0).sum().gt(0)

@@ -1,7 +1,6 @@
 """The Optimizer base: torch's param_groups (a list of dicts whose values may be
 changed between steps, e.g. to schedule the learning rate) over a C++ optimizer."""
 from .. import _C
-from .._tensor import zero_grad_in_place
 from ..autograd.grad_mode import enable_grad
 
 
@@ -73,14 +72,7 @@ class Optimizer:
         return loss
 
     def zero_grad(self, set_to_none=False):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    zero_grad_in_place(p)
+        _C._optim.zero_grads([p for group in self.param_groups for p in group["params"]], set_to_none)
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]

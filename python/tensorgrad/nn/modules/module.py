@@ -6,7 +6,6 @@ named_parameters() find them, in assignment order, with dotted names."""
 from collections import OrderedDict, namedtuple
 
 from ... import _C
-from ..._tensor import zero_grad_in_place
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter
 
@@ -217,13 +216,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=False):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                zero_grad_in_place(p)
+        _C._optim.zero_grads(self.parameters(), set_to_none)
 
     def to(self, *args, **kwargs):
         """to(dtype): converts floating-point parameters and buffers in place (they keep
